@@ -1,0 +1,27 @@
+"""localpix: compress images and strip private metadata, on bytes in memory."""
+
+from .errors import (
+    CorruptImageError,
+    ImageTooLargeError,
+    InvalidOptionsError,
+    LocalpixError,
+    TruncatedImageError,
+    UnsupportedFormatError,
+)
+from .options import DEFAULT_MAX_PIXELS, CompressOptions, Keep
+from .report import Finding, Report, Result
+
+__all__ = [
+    "DEFAULT_MAX_PIXELS",
+    "CompressOptions",
+    "CorruptImageError",
+    "Finding",
+    "ImageTooLargeError",
+    "InvalidOptionsError",
+    "Keep",
+    "LocalpixError",
+    "Report",
+    "Result",
+    "TruncatedImageError",
+    "UnsupportedFormatError",
+]

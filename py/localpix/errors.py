@@ -1,0 +1,27 @@
+"""One error hierarchy. Every message says what went wrong and what the user can do about it."""
+
+from __future__ import annotations
+
+
+class LocalpixError(Exception):
+    """Base of every error the engine raises on purpose. Anything else is a bug."""
+
+
+class UnsupportedFormatError(LocalpixError):
+    """The bytes are not an image format localpix reads (or not an image at all)."""
+
+
+class CorruptImageError(LocalpixError):
+    """The file claims to be an image, but its structure is damaged."""
+
+
+class TruncatedImageError(CorruptImageError):
+    """The file ends before the image does (an interrupted download or copy)."""
+
+
+class ImageTooLargeError(LocalpixError):
+    """The image declares more pixels than the configured limit (decompression-bomb guard)."""
+
+
+class InvalidOptionsError(LocalpixError):
+    """The options asked for something impossible (e.g. quality 0, an unknown format)."""

@@ -1,0 +1,72 @@
+"""What the engine tells the user: findings, reports, results."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Category = Literal[
+    "location",  # GPS, XMP GPS
+    "device",  # make, model, serials, owner/artist, software
+    "time",  # dates, GPS time
+    "thumbnail",  # EXIF IFD1 thumbnail, MPF images, previews
+    "xmp",  # XMP packets, incl. edit history and document IDs
+    "iptc",  # IPTC / Photoshop image resources
+    "comment",  # JPEG COM, GIF comments, EXIF UserComment/ImageDescription
+    "text",  # PNG tEXt/zTXt/iTXt
+    "trailer",  # data after the image's end marker
+    "color_profile",  # ICC
+    "orientation",
+    "copyright",
+    "other",  # any other metadata block (maker notes, unknown APPn, ...)
+]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One piece of metadata, explained in plain words."""
+
+    category: Category
+    label: str  # "Camera serial number"
+    value: str  # short preview: "SN123456789", "48.8584° N, 2.2945° E", "12 KB"
+    why: str  # "Identifies the exact camera that took the photo"
+    private: bool = True  # False for harmless technical data (e.g. colour profile)
+
+
+@dataclass(frozen=True)
+class Report:
+    format: str  # "jpeg", "png", "webp", "gif", "tiff", "bmp"
+    width: int
+    height: int
+    findings: tuple[Finding, ...] = ()
+
+    def by_category(self, category: Category) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.category == category)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Result:
+    data: bytes  # the output file
+    format: str  # format of `data`
+    input_size: int
+    output_size: int
+    before: Report
+    after: Report
+    note: str = ""  # e.g. "Re-encoding did not make it smaller; kept the cleaned original."
+    reencoded: bool = True  # False when `data` is the losslessly cleaned original
+    quality: int | None = None  # the quality actually used (after a target-size search)
+    target_met: bool | None = None  # None without a target size
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def saved_bytes(self) -> int:
+        return self.input_size - self.output_size
+
+    @property
+    def removed(self) -> tuple[Finding, ...]:
+        """Findings of the input that are gone from the output."""
+        kept = {(f.category, f.label) for f in self.after.findings}
+        return tuple(f for f in self.before.findings if (f.category, f.label) not in kept)
