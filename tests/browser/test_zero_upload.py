@@ -1,0 +1,163 @@
+"""The privacy proof: in real Chromium, processing a photo sends nothing anywhere, and the page's
+Content-Security-Policy refuses an upload even if code tried one."""
+
+from __future__ import annotations
+
+import http.server
+import io
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from PIL import Image
+from playwright.sync_api import Page, expect
+
+from conftest import CORPUS, exiftool
+
+from .conftest import ENGINE_START_TIMEOUT_MS, PageTraffic
+from .proxy import LoggingProxy
+
+PHOTO = CORPUS / "gps" / "DSCN0010.jpg"
+PRIVATE_TAG_NAMES = {"SerialNumber", "InternalSerialNumber", "LensSerialNumber", "OwnerName",
+                     "CameraOwnerName", "Artist", "Make", "Model", "UniqueCameraModel"}
+
+
+def wait_for_engine(page: Page) -> float:
+    page.locator("body:not([data-engine='loading'])").wait_for(timeout=ENGINE_START_TIMEOUT_MS)
+    ready_at = time.monotonic()
+    state = page.locator("body").get_attribute("data-engine")
+    assert state == "ready", page.locator("#engine-status").text_content()
+    return ready_at
+
+
+def test_processing_a_photo_sends_nothing(
+    page: Page, server: str, proxy: LoggingProxy, traffic: PageTraffic, tmp_path: Path
+) -> None:
+    server_host = urlsplit(server).netloc
+    page.goto(server)
+    ready_at = wait_for_engine(page)
+    entries_at_ready = len(proxy.entries())
+    assert PHOTO.is_file(), f"corpus photo missing: {PHOTO}"
+    exif_before = exiftool(PHOTO.read_bytes())
+    assert any(key.startswith("GPS:") for key in exif_before), "the test photo must carry GPS"
+
+    page.locator("#file").set_input_files(PHOTO)
+    link = page.locator("a#download[href^='blob:']")
+    expect(link).to_be_visible(timeout=60_000)
+    with page.expect_download() as download_info:
+        link.click()
+    output = tmp_path / "download.jpg"
+    download_info.value.save_as(output)
+    time.sleep(1.0)  # anything sent just after the download would still show up
+    done_at = time.monotonic()
+
+    # The result is a valid JPEG without the private metadata, judged by ExifTool.
+    data = output.read_bytes()
+    assert data[:3] == b"\xff\xd8\xff", "download is not a JPEG"
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        assert image.format == "JPEG" and image.width > 0
+    tags = exiftool(data)
+    leaked = sorted(key for key in tags
+                    if key.startswith(("GPS:", "XMP")) or key.split(":")[-1] in PRIVATE_TAG_NAMES)
+    assert not leaked, f"private metadata survived in the browser's output: {leaked}"
+
+    entries = proxy.entries()
+    # 1. Nothing at all went through the proxy between "engine ready" and the saved download.
+    during = entries[entries_at_ready:]
+    assert not during, f"requests after the engine was ready: {during}"
+    assert all(e.time < ready_at for e in entries if e.time <= done_at)
+    # 2. Nothing ever carried a body, from the page or from the browser itself.
+    assert not [e for e in entries if e.body_bytes], "a request carried a body"
+    assert not [r for r in traffic.requests if r.has_body], "the page sent a request body"
+    # 3. The page (document, workers) only ever talked to our loopback server...
+    page_hosts = {urlsplit(r.url).netloc for r in traffic.requests if r.url.startswith("http")}
+    assert page_hosts == {server_host}, f"the page contacted other hosts: {page_hosts}"
+    assert not [r for r in traffic.requests if not r.url.startswith(("http", "blob:", "data:"))]
+    # ...and the proxy saw all of it: its loopback log matches what Playwright attributes to the
+    # page, so no page traffic slipped past the log, and nothing hid from Playwright either.
+    page_urls = {r.url for r in traffic.requests if r.url.startswith("http")}
+    proxied_to_server = {e.url for e in entries if e.host == server_host}
+    assert proxied_to_server == page_urls
+    assert any(url.endswith(".wasm") for url in page_urls), "worker traffic was not observed"
+    # 4. Whatever else the proxy saw is Chromium's own start-up traffic (component updater, clock
+    # check), not the page's: none of it is in the page's requests, and all of it came before.
+    browser_own = [e for e in entries if e.host != server_host]
+    assert not {e.url for e in browser_own} & page_urls
+    assert all(e.time < ready_at for e in browser_own)
+
+
+class _Sink(http.server.BaseHTTPRequestHandler):
+    received: list[str] = []  # noqa: RUF012 (shared on purpose: the test reads it)
+
+    def _any(self) -> None:
+        type(self).received.append(f"{self.command} {self.path}")
+        self.send_response(200)
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.end_headers()
+
+    do_GET = do_POST = do_PUT = do_OPTIONS = _any
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def sink() -> Iterator[tuple[str, list[str]]]:
+    """A second loopback server that would accept an upload, if the browser let one through."""
+    _Sink.received = []
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/upload", _Sink.received
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_csp_refuses_an_upload_to_another_origin(
+    page: Page, server: str, proxy: LoggingProxy, sink: tuple[str, list[str]]
+) -> None:
+    sink_url, received = sink
+    violations: list[str] = []
+    page.on("console", lambda msg: violations.append(msg.text) if "Content Security" in msg.text
+            else None)
+    page.goto(server)
+    # A function (not a string expression) runs without 'unsafe-eval'; the fetch inside it is
+    # still subject to the page's connect-src.
+    outcome = page.evaluate(
+        """async (url) => {
+            try {
+                await fetch(url, {method: "POST", body: "secret photo bytes", mode: "no-cors"});
+                return "sent";
+            } catch (error) {
+                return "refused: " + error;
+            }
+        }""",
+        sink_url,
+    )
+    time.sleep(0.5)
+    assert outcome.startswith("refused"), f"the browser let the upload through: {outcome}"
+    assert received == [], f"the other origin received: {received}"
+    sink_port = urlsplit(sink_url).port
+    assert not [e for e in proxy.entries() if e.host.endswith(f":{sink_port}")]
+    assert any("connect-src" in text for text in violations), violations
+
+
+def test_page_and_server_declare_the_same_strict_policy(dist: Path) -> None:
+    import re
+    import runpy
+
+    html = (dist / "index.html").read_text()
+    meta = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html)
+    assert meta, "index.html has no CSP meta tag"
+    served = runpy.run_path(str(Path(__file__).resolve().parents[2] / "scripts" / "serve"))["CSP"]
+    # frame-ancestors only works as a header, so the header may add it; all else must agree.
+    header = {d.strip() for d in served.split(";")} - {"frame-ancestors 'none'"}
+    assert header == {d.strip() for d in meta.group(1).split(";")}
+    for directive in ("script-src 'self' 'wasm-unsafe-eval'", "connect-src 'self'",
+                      "form-action 'none'", "default-src 'none'", "worker-src 'self'"):
+        assert directive in header
+    assert "unsafe-eval'" not in served.replace("wasm-unsafe-eval", "")
+    assert "http" not in served, "no outside origin may appear in the policy"
