@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# Build products that must survive between runs but not be committed.
-RUNTIME_DIR = ROOT / "build" / "runtime"
+# Build products that must survive between runs but not be committed (overridable for tests).
+RUNTIME_DIR = Path(os.environ.get("LOCALPIX_RUNTIME_DIR", ROOT / "build" / "runtime"))
 PYODIDE_DIR = RUNTIME_DIR / "pyodide"
 WHEELS_DIR = RUNTIME_DIR / "wheels"
 # Downloads shared between clones (CI runs in a fresh clone each time).
