@@ -1,5 +1,6 @@
 """localpix: compress images and strip private metadata, on bytes in memory."""
 
+from .compress import compress
 from .errors import (
     CorruptImageError,
     ImageTooLargeError,
@@ -24,4 +25,5 @@ __all__ = [
     "Result",
     "TruncatedImageError",
     "UnsupportedFormatError",
+    "compress",
 ]

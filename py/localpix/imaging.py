@@ -75,16 +75,62 @@ def pillow_errors() -> Iterator[None]:
         ) from exc
 
 
-def open_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
-    """Open and fully decode `data`, refusing headers over `max_pixels` before any decoding."""
+# Leading bytes of every format we read. Checked before Pillow sees the data, so that a file which
+# *is* a PNG (say) but which Pillow refuses to identify (a bad CRC in the header chunk) is reported
+# as damaged rather than as "not an image", and so that nothing else reaches Pillow's decoders.
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"II+\x00", "TIFF"),  # BigTIFF
+    (b"MM\x00+", "TIFF"),
+    (b"BM", "BMP"),
+)
+
+_BMP_HEADER_SIZES = (12, 16, 40, 52, 56, 64, 108, 124)
+
+_NAMES = {"JPEG": "JPEG", "PNG": "PNG", "GIF": "GIF", "TIFF": "TIFF", "BMP": "BMP", "WEBP": "WebP"}
+
+
+def sniff_format(data: bytes) -> str | None:
+    """Pillow's name for the format `data` starts like ("JPEG", "PNG", ...), or None."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    for magic, name in _MAGIC:
+        if data.startswith(magic):
+            # "BM" alone is too weak (plain text can start with it): also want a known DIB
+            # header size, as Pillow's BMP plugin does.
+            if name == "BMP" and int.from_bytes(data[14:18], "little") not in _BMP_HEADER_SIZES:
+                return None
+            return name
+    return None
+
+
+def open_header(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """Identify `data` and read its header only: nothing is decoded yet, so the caller may still
+    call `Image.draft` (JPEG DCT scaling) before `decode`. The pixel limit is already enforced."""
     if not data:
         raise CorruptImageError("The file is empty (0 bytes).")
+    sniffed = sniff_format(data)
+    if sniffed is None:
+        raise UnsupportedFormatError(
+            "This is not an image localpix can read. Supported: JPEG, PNG, WebP, GIF, TIFF, BMP."
+        )
     with pillow_errors():
         # Pillow's own bomb guard would stop at its global limit; ours is the one that counts.
         saved_limit = Image.MAX_IMAGE_PIXELS
         Image.MAX_IMAGE_PIXELS = None
         try:
-            image = Image.open(io.BytesIO(data), formats=READABLE_FORMATS)
+            image = Image.open(io.BytesIO(data), formats=(sniffed,))
+        except Image.UnidentifiedImageError as exc:
+            # The magic bytes say it is this format, so the rest of the header is damaged.
+            raise CorruptImageError(
+                f"The file starts like a {_NAMES[sniffed]} image, but its header is damaged "
+                "and it cannot be opened."
+            ) from exc
         finally:
             Image.MAX_IMAGE_PIXELS = saved_limit
         width, height = image.size
@@ -92,5 +138,22 @@ def open_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image
             raise ImageTooLargeError(too_large_message(width, height, max_pixels))
         if width < 1 or height < 1:
             raise CorruptImageError("The image declares no pixels (zero width or height).")
-        image.load()
         return image
+
+
+def decode(image: Image.Image) -> Image.Image:
+    """Decode the pixels of an image from `open_header` (the first frame of an animation)."""
+    with pillow_errors():
+        # Our limit was checked on the header; some plugins (TIFF) check Pillow's again on load.
+        saved_limit = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = None
+        try:
+            image.load()
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved_limit
+    return image
+
+
+def open_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """Open and fully decode `data`, refusing headers over `max_pixels` before any decoding."""
+    return decode(open_header(data, max_pixels))
