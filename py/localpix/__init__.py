@@ -1,5 +1,6 @@
 """localpix: compress images and strip private metadata, on bytes in memory."""
 
+from .clean import clean
 from .compress import compress
 from .errors import (
     CorruptImageError,
@@ -9,6 +10,8 @@ from .errors import (
     TruncatedImageError,
     UnsupportedFormatError,
 )
+from .formats import detect_format
+from .inspect import inspect
 from .options import DEFAULT_MAX_PIXELS, CompressOptions, Keep
 from .report import Finding, Report, Result
 
@@ -25,5 +28,8 @@ __all__ = [
     "Result",
     "TruncatedImageError",
     "UnsupportedFormatError",
+    "clean",
     "compress",
+    "detect_format",
+    "inspect",
 ]
