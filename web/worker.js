@@ -7,10 +7,10 @@
 //                   {type: "result", id, response, bytes: ArrayBuffer | null}
 "use strict";
 
-const BASE = new URL("./", self.location.href);
+const BASE = self.LOCALPIX_BASE ? new URL(self.LOCALPIX_BASE) : new URL("./", self.location.href);
 const START_TIMEOUT_MS = 120_000; // a CSP without 'wasm-unsafe-eval' makes Pyodide hang silently
 
-importScripts("pyodide/pyodide.js");
+if (typeof loadPyodide === "undefined") importScripts(new URL("pyodide/pyodide.js", BASE).href);
 
 function post(message, transfer = []) {
   self.postMessage(message, transfer);
