@@ -21,6 +21,8 @@ _MAX_ENTRIES = 1000  # real IFDs hold tens of entries; more means garbage
 
 EXIF_IFD, GPS_IFD, INTEROP_IFD = 0x8769, 0x8825, 0xA005
 ORIENTATION = 0x0112
+# Pointers, and blocks a TIFF keeps in IFD0 (IPTC, Photoshop, ICC) that are reported on their own.
+_NOT_SETTINGS = frozenset([EXIF_IFD, GPS_IFD, INTEROP_IFD, 0x83BB, 0x8649, 0x8773])
 _THUMB_OFFSET, _THUMB_LENGTH = 0x0201, 0x0202
 _ORIENTATIONS = {
     1: "Normal", 2: "Mirrored", 3: "Rotate 180°", 4: "Mirrored upside down",
@@ -221,7 +223,9 @@ def findings(exif: Exif) -> list[Finding]:
         for tag, entry in exif.ifds.get(ifd, {}).items():
             name = EXIF_NAMES.get(tag)
             if name is None:
-                technical += tag not in (EXIF_IFD, GPS_IFD, INTEROP_IFD)
+                # IFD0 tags below 0x8000 describe the image's layout (or, in a TIFF, hold XMP):
+                # only the rest are camera settings.
+                technical += tag not in _NOT_SETTINGS and (ifd == "ExifIFD" or tag >= 0x8000)
                 continue
             info = TAGS[name]
             if tag == ORIENTATION:

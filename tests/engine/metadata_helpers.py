@@ -100,10 +100,15 @@ def jpeg_parts(data: bytes) -> tuple[list[bytes], bytes]:
         pos += 2 + length
 
 
-def frames(data: bytes) -> list[tuple[str, tuple[int, int], bytes, object]]:
-    """Every frame's (mode, size, pixels, palette) as Pillow decodes it."""
+def frames(data: bytes) -> list[tuple[str, tuple[int, int], bytes, dict[str, object]]]:
+    """Every frame's (mode, size, pixels, timing) as Pillow decodes it; palette images as the
+    colours they show, since a lossless re-save may reorder or pad a palette."""
     with Image.open(io.BytesIO(data)) as image:
         return [
-            (f.mode, f.size, f.tobytes(), f.getpalette() if f.mode == "P" else None)
-            for f in ImageSequence.Iterator(image)
+            (
+                frame.mode, frame.size,
+                (frame.convert("RGBA") if frame.mode == "P" else frame).tobytes(),
+                {key: frame.info.get(key) for key in ("duration", "loop", "transparency")},
+            )
+            for frame in ImageSequence.Iterator(image)
         ]

@@ -6,9 +6,9 @@ from __future__ import annotations
 from types import ModuleType
 
 from ..errors import CorruptImageError, TruncatedImageError, UnsupportedFormatError
-from . import jpeg
+from . import bmp, gif, jpeg, png, tiff, webp
 
-FORMATS: tuple[ModuleType, ...] = (jpeg,)
+FORMATS: tuple[ModuleType, ...] = (jpeg, png, webp, gif, tiff, bmp)
 
 # Enough of each format's signature to tell a cut-short file from a file of another kind.
 _SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"RIFF", b"GIF8", b"II*\0", b"MM\0*", b"BM")
