@@ -18,8 +18,10 @@ import traceback
 from dataclasses import asdict, fields
 from typing import Any
 
-from .compress import _metadata_api, compress
+from .clean import clean
+from .compress import compress
 from .errors import ImageTooLargeError, InvalidOptionsError, LocalpixError
+from .inspect import inspect
 from .options import CompressOptions, Keep
 from .report import Finding, Report
 
@@ -67,21 +69,18 @@ def _failure(message: str, kind: str, **extra: str) -> str:
 
 
 def _process(data: bytes, request_json: str) -> tuple[bytes, str]:
-    inspect, clean = _metadata_api()
     request = _parse_request(request_json)
     mode = request.get("mode", "compress")
     options = parse_options({} if request.get("options") is None else request["options"])
     name = _base_name(request.get("name"))
 
     if mode == "inspect":
-        report = inspect(data)
+        report = inspect(data, options.max_pixels)
         return b"", _success(report.format, name, report.format, len(data), b"", report, None)
     if mode == "clean":
-        if clean is None:
-            raise InvalidOptionsError("Cleaning is not available in this build yet.")
-        before = inspect(data)
+        before = inspect(data, options.max_pixels)
         output = clean(data, keep=options.keep, max_pixels=options.max_pixels)
-        after = inspect(output)
+        after = inspect(output, options.max_pixels)
         return output, _success(after.format, name, before.format, len(data), output, before,
                                 after, reencoded=False)
     if mode == "compress":

@@ -14,8 +14,11 @@ from dataclasses import dataclass, field, replace
 
 from PIL import Image, ImageChops
 
+from . import exif as exif_block
+from .clean import clean
 from .errors import LocalpixError, UnsupportedFormatError
 from .imaging import decode, open_header, pillow_errors
+from .inspect import inspect
 from .options import CompressOptions, Keep
 from .report import Report, Result
 
@@ -29,9 +32,6 @@ _DEFAULT_OUTPUT = {"jpeg": "jpeg", "png": "png", "webp": "webp", "gif": "png", "
 _PILLOW_NAME = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
 
 _ORIENTATION = 0x0112
-_COPYRIGHT = 0x8298
-_EXIF_IFD = 0x8769
-_DATE_TIME_ORIGINAL = 0x9003
 
 # EXIF orientation -> the transpose that makes the pixels upright (the table exif_transpose uses).
 _TRANSPOSE = {
@@ -52,24 +52,6 @@ _GREY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "I;16N", "F")
 _SIXTEEN_BIT = ("I", "I;16", "I;16B", "I;16L", "I;16N")
 
 
-def _metadata_api() -> tuple[Callable[[bytes], Report], Callable[..., bytes] | None]:
-    """inspect and clean, from the metadata half of the engine.
-
-    Until that half has landed, a header-only report stands in for `inspect` and there is no
-    lossless clean (then a bigger re-encode is returned as is, with a warning)."""
-    try:
-        from .clean import clean
-        from .inspect import inspect
-    except ImportError:  # pragma: no cover - only before the metadata modules exist
-
-        def inspect(data: bytes) -> Report:
-            image = open_header(data)
-            return Report(_INPUT_NAME[image.format or ""], image.width, image.height)
-
-        return inspect, None
-    return inspect, clean
-
-
 @dataclass
 class _Job:
     """Everything one compress call works with, so helpers stay small."""
@@ -77,14 +59,13 @@ class _Job:
     options: CompressOptions
     out_format: str
     icc: bytes | None
-    exif: bytes
+    exif: bytes = b""
     warnings: list[str] = field(default_factory=list)
 
 
 def compress(data: bytes, options: CompressOptions = CompressOptions()) -> Result:  # noqa: B008
     """Re-encode `data` per `options`; see the module docstring for the guarantees."""
     data = bytes(data)  # Pyodide may hand over a memoryview
-    inspect, clean = _metadata_api()
     image = open_header(data, options.max_pixels)
     in_format = _INPUT_NAME[image.format or ""]
     out_format = options.format or _DEFAULT_OUTPUT[in_format]
@@ -95,16 +76,15 @@ def compress(data: bytes, options: CompressOptions = CompressOptions()) -> Resul
         options=options,
         out_format=out_format,
         icc=image.info.get("icc_profile") if options.keep.color_profile else None,
-        exif=_kept_exif(exif, options.keep),
     )
 
     # Re-encoding an animation would keep only its first frame: without an explicit format
     # change, strip its metadata losslessly instead. (MPO "frames" are previews, not animation.)
     animated = bool(getattr(image, "is_animated", False)) and image.format != "MPO"
-    if animated and not format_change and clean is not None:
-        before = inspect(data)
+    if animated and not format_change:
+        before = inspect(data, options.max_pixels)
         return _cleaned_original(
-            data, clean, inspect, before, in_format, options,
+            data, before, in_format, options,
             "Animated image: not re-encoded (that would keep only the first frame); "
             "metadata removed losslessly.",
         )  # fmt: skip
@@ -123,6 +103,7 @@ def compress(data: bytes, options: CompressOptions = CompressOptions()) -> Resul
             with pillow_errors():
                 image.draft(image.mode, want[::-1] if orientation >= 5 else want)
     decode(image)
+    job.exif = _kept_exif(image, data, options.keep, job)  # after decoding: PNG may put eXIf last
     # Read after decoding: Pillow turns TIFFs upright itself while loading (and drops the tag).
     orientation = _orientation(_read_exif(image))
     # Only decoding failures mean a damaged file; anything below failing is a bug, not the user's.
@@ -135,11 +116,11 @@ def compress(data: bytes, options: CompressOptions = CompressOptions()) -> Resul
         image = _resize(image, target)
     encode = _encoder(image, job)
     output, quality, target_met, note = _encode_for_target(encode, job)
-    before = inspect(data)
+    before = inspect(data, options.max_pixels)
 
     # Never bigger than the input (or than the losslessly cleaned input, which is better in every
     # way when it is smaller), unless the user asked for another format or smaller dimensions.
-    if not format_change and target is None and clean is not None:
+    if not format_change and target is None:
         try:
             cleaned = clean(data, keep=replace(options.keep, orientation=True),
                             max_pixels=options.max_pixels)
@@ -147,7 +128,7 @@ def compress(data: bytes, options: CompressOptions = CompressOptions()) -> Resul
             cleaned = None  # the metadata parser gave up; the re-encode is still good
         if cleaned is not None and len(cleaned) <= len(output):
             return _cleaned_original(
-                data, clean, inspect, before, in_format, options,
+                data, before, in_format, options,
                 "Re-encoding did not make it smaller; kept the original pixels and removed "
                 "the metadata losslessly.", cleaned=cleaned,
             )  # fmt: skip
@@ -163,7 +144,7 @@ def compress(data: bytes, options: CompressOptions = CompressOptions()) -> Resul
         input_size=len(data),
         output_size=len(output),
         before=before,
-        after=inspect(output),
+        after=inspect(output, options.max_pixels),
         note=note,
         reencoded=True,
         quality=quality,
@@ -174,8 +155,6 @@ def compress(data: bytes, options: CompressOptions = CompressOptions()) -> Resul
 
 def _cleaned_original(
     data: bytes,
-    clean: Callable[..., bytes],
-    inspect: Callable[[bytes], Report],
     before: Report,
     in_format: str,
     options: CompressOptions,
@@ -194,7 +173,7 @@ def _cleaned_original(
         input_size=len(data),
         output_size=len(cleaned),
         before=before,
-        after=inspect(cleaned),
+        after=inspect(cleaned, options.max_pixels),
         note=note,
         reencoded=False,
         quality=None,
@@ -203,14 +182,12 @@ def _cleaned_original(
 
 
 def _read_exif(image: Image.Image) -> Image.Exif | None:
-    """The image's EXIF, or None when it is unreadable. Malformed EXIF must not stop compression:
-    the pixels are fine, and nothing of it is written back unless it could be read."""
+    """Pillow's view of the EXIF (for the orientation), or None when it is unreadable: malformed
+    EXIF must not stop compression, the pixels are fine."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            exif = image.getexif()
-            exif.get_ifd(_EXIF_IFD)  # parse the sub-IFD now, inside the guard
-            return exif
+            return image.getexif()
     except Exception:  # Pillow's EXIF parser raises almost anything on bad data
         return None
 
@@ -221,22 +198,25 @@ def _orientation(exif: Image.Exif | None) -> int:
     return value if value in _TRANSPOSE else 1
 
 
-def _kept_exif(exif: Image.Exif | None, keep: Keep) -> bytes:
-    """A minimal new EXIF block with only the tags the user keeps (never orientation: compress
-    turns the pixels upright instead)."""
-    if exif is None or not (keep.copyright or keep.date_taken):
+def _kept_exif(image: Image.Image, data: bytes, keep: Keep, job: _Job) -> bytes:
+    """A new minimal EXIF block with only what `keep` allows, chosen by the same tag policy as
+    `clean` (exif.rebuild). Never the orientation: compress turns the pixels upright instead."""
+    if not (keep.copyright or keep.date_taken):
         return b""
-    out = Image.Exif()
+    raw = image.info.get("exif")
+    if isinstance(raw, bytes):
+        raw = raw.removeprefix(b"Exif\x00\x00")
+    elif image.format == "TIFF":
+        raw = data  # a TIFF file is itself the TIFF structure EXIF borrows
+    else:
+        return b""
     try:
-        copyright_ = exif.get(_COPYRIGHT)
-        if keep.copyright and isinstance(copyright_, str) and copyright_.strip("\x00 "):
-            out[_COPYRIGHT] = copyright_
-        taken = exif.get_ifd(_EXIF_IFD).get(_DATE_TIME_ORIGINAL)
-        if keep.date_taken and isinstance(taken, str) and taken.strip("\x00 "):
-            out[_EXIF_IFD] = {_DATE_TIME_ORIGINAL: taken}
-        return out.tobytes() if len(out) else b""
-    except Exception:  # see _read_exif; an unwritable tag is simply not kept
+        parsed = exif_block.parse(raw, thumbnail=image.format != "TIFF")
+        block = exif_block.rebuild(parsed, replace(keep, orientation=False))
+    except Exception:  # a metadata reader bug must not cost the user their compressed image
+        job.warnings.append("Could not read the EXIF data, so nothing of it was kept.")
         return b""
+    return b"Exif\x00\x00" + block if block else b""
 
 
 def _fit(

@@ -1,0 +1,7 @@
+"""python -m localpix: the command line (see localpix.cli)."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,403 @@
+"""Command line: compress or clean many files into an output folder.
+
+    localpix [options] FILE_OR_FOLDER... -o OUTDIR
+
+The only module of the package that touches the filesystem. Inputs are never overwritten: the
+output folder may not contain any of them, and existing outputs are kept unless --overwrite.
+Exit status: 0 all done, 1 some files failed, 2 bad usage (nothing written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from .bridge import FORMATS
+from .errors import LocalpixError
+from .options import CompressOptions, Keep
+
+EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".png", ".webp", ".gif", ".tif", ".tiff", ".bmp")
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|kib|mib|k|m)?\s*$", re.IGNORECASE)
+_UNITS = {"b": 1, "kb": 1000, "k": 1000, "mb": 1_000_000, "m": 1_000_000, "kib": 1024,
+          "mib": 1024 * 1024}  # fmt: skip
+
+
+def parse_size(text: str) -> int:
+    """"200KB" -> 200000, "1.5MiB" -> 1572864, "5000" -> 5000 (bytes)."""
+    match = _SIZE.match(text)
+    if not match:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a size; write e.g. 200KB, 1.5MB, 300KiB or 50000 (bytes)."
+        )
+    size = int(float(match[1]) * _UNITS[(match[2] or "b").lower()])
+    if size < 1:
+        raise argparse.ArgumentTypeError("The target size must be at least 1 byte.")
+    return size
+
+
+def parse_keep_arg(text: str) -> Keep:
+    if text.strip().lower() == "none":
+        return Keep(orientation=False, color_profile=False, copyright=False, date_taken=False)
+    try:
+        return Keep.from_names(text)
+    except LocalpixError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number.")
+    return value
+
+
+def default_jobs() -> int:
+    """All usable CPUs: a batch is CPU-bound and every file is independent, so processes scale
+    almost linearly; each worker's memory is bounded by the pixel limit, and -j 1 is there for
+    machines short of RAM."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="localpix",
+        description="Compress images and strip private metadata (GPS, camera serials, owner "
+        "names, dates, ...). Inputs are never modified.",
+    )
+    parser.add_argument("inputs", nargs="+", metavar="FILE", type=Path,
+                        help="image files, or folders to search for images")
+    parser.add_argument("-o", "--output-dir", required=True, type=Path, metavar="OUTDIR",
+                        help="folder for the results (created if missing; may not contain "
+                        "any input)")
+    parser.add_argument("--strip-only", action="store_true",
+                        help="only remove metadata, losslessly: the pixels are untouched")
+    parser.add_argument("--format", choices=("jpeg", "png", "webp"),
+                        help="output format (default: same as input; GIF/TIFF/BMP become PNG)")
+    parser.add_argument("--quality", type=int, metavar="N",
+                        help="JPEG/WebP quality 1-100 (default 80)")
+    parser.add_argument("--target-size", type=parse_size, metavar="SIZE",
+                        help="aim for at most this size, e.g. 200KB, 1.5MB, 300KiB")
+    parser.add_argument("--max-size", type=positive_int, metavar="PIXELS",
+                        help="downscale so width and height are at most this (never upscales)")
+    parser.add_argument("--png-colors", type=int, metavar="N",
+                        help="lossy PNG: reduce to N colours (2-256)")
+    parser.add_argument("--webp-lossless", action="store_true", help="lossless WebP")
+    parser.add_argument("--keep", type=parse_keep_arg, default=Keep(), metavar="LIST",
+                        help="metadata to keep: comma-separated from orientation, "
+                        "color_profile, copyright, date_taken; or none "
+                        "(default: orientation,color_profile)")
+    parser.add_argument("--report", type=Path, metavar="FILE.json",
+                        help="write a JSON report of every file")
+    parser.add_argument("-j", "--jobs", type=positive_int, default=None, metavar="N",
+                        help="parallel worker processes (default: number of CPUs)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace existing files in OUTDIR (inputs are never replaced)")
+    return parser
+
+
+@dataclass
+class Task:
+    source: Path
+    relative: Path  # where under OUTDIR, before the extension is settled
+
+
+@dataclass
+class Outcome:
+    input: str
+    output: str | None = None
+    input_bytes: int | None = None
+    output_bytes: int | None = None
+    format: str | None = None
+    removed: list[str] = field(default_factory=list)
+    reencoded: bool | None = None
+    note: str = ""
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+    kind: str | None = None
+
+
+class UsageError(Exception):
+    """Refuse to start (exit 2): nothing has been written."""
+
+
+def collect(inputs: Iterable[Path], outdir: Path) -> list[Task]:
+    """Files to process. Folders are searched recursively for image extensions (skipping OUTDIR,
+    in case it lies inside one); their structure is mirrored under OUTDIR."""
+    tasks: list[Task] = []
+    seen: set[Path] = set()
+    out_resolved = outdir.resolve()
+    for given in inputs:
+        if given.is_dir():
+            root = given.resolve()
+            found = sorted(
+                p for p in root.rglob("*")
+                if p.suffix.lower() in EXTENSIONS and p.is_file()
+                and not p.resolve().is_relative_to(out_resolved)
+            )  # fmt: skip
+            for path in found:
+                if path.resolve() not in seen:
+                    seen.add(path.resolve())
+                    tasks.append(Task(path, path.relative_to(root)))
+        else:
+            resolved = given.resolve()
+            if resolved not in seen:
+                seen.add(resolved)
+                tasks.append(Task(given, Path(given.name)))
+    return tasks
+
+
+def check_safe(
+    inputs: list[Path], tasks: list[Task], outdir: Path, report: Path | None
+) -> None:
+    """Refuse any layout in which writing could replace an input."""
+    out = outdir.resolve()
+    for given in inputs:
+        if given.resolve().is_relative_to(out):
+            raise UsageError(
+                f"The output folder {outdir} contains the input {given}: choose another "
+                "output folder, so that no original can be overwritten."
+            )
+    for task in tasks:
+        source = task.source.resolve()
+        if source.is_relative_to(out):
+            raise UsageError(
+                f"The output folder {outdir} contains the input {task.source}: choose another "
+                "output folder, so that no original can be overwritten."
+            )
+        if report is not None and report.resolve() == source:
+            raise UsageError(f"The report file {report} is one of the inputs.")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"The output path {outdir} exists and is not a folder.")
+
+
+def process_file(source: str, options: CompressOptions | None, keep: Keep) -> dict[str, Any]:
+    """Run in a worker: read, compress or clean, and hand back the bytes and what happened.
+    Errors come back as messages: one bad file must not stop the batch."""
+    from . import clean, compress, inspect  # imported here: this runs in worker processes
+
+    outcome = Outcome(input=source)
+    try:
+        data = Path(source).read_bytes()
+        outcome.input_bytes = len(data)
+        if options is None:
+            before = inspect(data)
+            output = clean(data, keep=keep)
+            after = inspect(output)
+            outcome.format, outcome.reencoded = after.format, False
+        else:
+            result = compress(data, options)
+            output, before, after = result.data, result.before, result.after
+            outcome.format, outcome.reencoded = result.format, result.reencoded
+            outcome.note, outcome.warnings = result.note, list(result.warnings)
+        kept = {(f.category, f.label) for f in after.findings}
+        outcome.removed = [f.label for f in before.findings if (f.category, f.label) not in kept]
+        return {"outcome": asdict(outcome), "data": output}
+    except OSError as exc:
+        outcome.error, outcome.kind = f"cannot read the file ({exc.strerror or exc})", "OSError"
+    except LocalpixError as exc:
+        outcome.error, outcome.kind = str(exc), type(exc).__name__
+    except MemoryError:
+        outcome.error, outcome.kind = "not enough memory for this image", "MemoryError"
+    except Exception as exc:  # a bug: report it for this file and carry on with the others
+        outcome.error = f"internal error, please report this bug: {type(exc).__name__}: {exc}"
+        outcome.kind = "InternalError"
+    return {"outcome": asdict(outcome), "data": None}
+
+
+def _run_all(
+    tasks: list[Task], options: CompressOptions | None, keep: Keep, jobs: int
+) -> Iterator[dict[str, Any]]:
+    """Results in input order (so output names are deterministic), in parallel when jobs > 1."""
+    sources = [str(t.source) for t in tasks]
+    if jobs <= 1 or len(tasks) <= 1:
+        for source in sources:
+            yield process_file(source, options, keep)
+        return
+    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
+        yield from pool.map(process_file, sources, [options] * len(tasks), [keep] * len(tasks))
+
+
+def output_path(outdir: Path, task: Task, out_format: str, claimed: set[Path]) -> Path:
+    """The original name when the format is unchanged, else the stem + the new extension; a
+    "-2", "-3", ... suffix when two inputs would land on the same name in this run."""
+    relative = task.relative
+    extension = FORMATS[out_format][1]
+    same_format = relative.suffix.lower() in _EXTENSIONS_OF.get(out_format, ())
+    name = relative.name if same_format else f"{relative.stem}.{extension}"
+    candidate = outdir / relative.parent / name
+    counter = 2
+    while candidate.resolve() in claimed:
+        candidate = outdir / relative.parent / f"{Path(name).stem}-{counter}{Path(name).suffix}"
+        counter += 1
+    claimed.add(candidate.resolve())
+    return candidate
+
+
+_EXTENSIONS_OF = {
+    "jpeg": (".jpg", ".jpeg", ".jpe"), "png": (".png",), "webp": (".webp",), "gif": (".gif",),
+    "tiff": (".tif", ".tiff"), "bmp": (".bmp",),
+}  # fmt: skip
+
+
+def write_output(path: Path, data: bytes, overwrite: bool) -> None:
+    """Write without ever leaving a half-written file; refuse an existing file unless told."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not overwrite and path.exists():
+        raise FileExistsError(f"{path} already exists (use --overwrite to replace it)")
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".localpix-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        if overwrite:
+            os.replace(temp, path)
+        else:
+            os.link(temp, path)  # atomic and fails if the name appeared meanwhile
+            os.unlink(temp)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+
+
+class Progress:
+    """A bar on a terminal; one plain line per file otherwise (logs, CI)."""
+
+    def __init__(self, total: int, stream: TextIO) -> None:
+        self.total, self.done, self.stream = total, 0, stream
+        self.tty = stream.isatty()
+
+    def step(self, outcome: Outcome) -> None:
+        self.done += 1
+        if outcome.error:
+            self._clear()
+            print(f"localpix: {outcome.input}: {outcome.error}", file=self.stream)
+        elif not self.tty:
+            print(f"[{self.done}/{self.total}] {outcome.input} -> {outcome.output} "
+                  f"({_human(outcome.input_bytes or 0)} -> {_human(outcome.output_bytes or 0)})",
+                  file=self.stream)  # fmt: skip
+        if self.tty:
+            width = 30
+            filled = width * self.done // max(self.total, 1)
+            name = Path(outcome.input).name[:40]
+            self.stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] "
+                              f"{self.done}/{self.total} {name}\x1b[K")  # fmt: skip
+            self.stream.flush()
+
+    def finish(self) -> None:
+        self._clear()
+
+    def _clear(self) -> None:
+        if self.tty:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def _human(size: int) -> str:
+    for unit, factor in (("MB", 1_000_000), ("KB", 1000)):
+        if size >= factor:
+            return f"{size / factor:.1f} {unit}"
+    return f"{size} B"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    compress_only = (args.format, args.quality, args.target_size, args.max_size,
+                     args.png_colors, args.webp_lossless or None)  # fmt: skip
+    if args.strip_only and any(v is not None for v in compress_only):
+        parser.error("--strip-only removes metadata only; it cannot be combined with "
+                     "--format, --quality, --target-size, --max-size, --png-colors or "
+                     "--webp-lossless.")
+    options: CompressOptions | None = None
+    if not args.strip_only:
+        try:
+            options = CompressOptions(
+                format=args.format,
+                quality=80 if args.quality is None else args.quality,
+                target_size=args.target_size,
+                max_width=args.max_size,
+                max_height=args.max_size,
+                png_colors=args.png_colors,
+                webp_lossless=args.webp_lossless,
+                keep=args.keep,
+            )
+        except LocalpixError as exc:
+            parser.error(str(exc))
+    outdir: Path = args.output_dir
+    tasks = collect(args.inputs, outdir)
+    try:
+        check_safe(args.inputs, tasks, outdir, args.report)
+    except UsageError as exc:
+        print(f"localpix: {exc}", file=sys.stderr)
+        return 2
+    if not tasks:
+        print("localpix: no image files found in the given folders.", file=sys.stderr)
+        return 1
+    outdir.mkdir(parents=True, exist_ok=True)
+
+    progress = Progress(len(tasks), sys.stderr)
+    outcomes: list[Outcome] = []
+    claimed: set[Path] = set()
+    jobs = args.jobs or default_jobs()
+    try:
+        for task, result in zip(tasks, _run_all(tasks, options, args.keep, jobs), strict=True):
+            outcome = Outcome(**result["outcome"])
+            outcome.input = str(task.source)
+            if result["data"] is not None and outcome.format is not None:
+                path = output_path(outdir, task, outcome.format, claimed)
+                try:
+                    write_output(path, result["data"], args.overwrite)
+                    outcome.output, outcome.output_bytes = str(path), len(result["data"])
+                except FileExistsError as exc:
+                    outcome.error, outcome.kind = str(exc), "FileExistsError"
+                except OSError as exc:
+                    outcome.error = f"cannot write {path} ({exc.strerror or exc})"
+                    outcome.kind = type(exc).__name__
+            outcomes.append(outcome)
+            progress.step(outcome)
+    except KeyboardInterrupt:
+        progress.finish()
+        print("localpix: interrupted.", file=sys.stderr)
+        return 130
+    progress.finish()
+
+    failed = [o for o in outcomes if o.error]
+    done = [o for o in outcomes if not o.error]
+    before = sum(o.input_bytes or 0 for o in done)
+    after = sum(o.output_bytes or 0 for o in done)
+    saved = 100 * (before - after) / before if before else 0.0
+    print(f"{len(outcomes)} files, {len(failed)} failed, {_human(before)} -> {_human(after)}, "
+          f"saved {saved:.0f}%")  # fmt: skip
+    if args.report is not None:
+        report = {
+            "files": [asdict(o) for o in outcomes],
+            "summary": {"files": len(outcomes), "failed": len(failed), "input_bytes": before,
+                        "output_bytes": after},
+        }  # fmt: skip
+        try:
+            args.report.parent.mkdir(parents=True, exist_ok=True)
+            args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            print(f"localpix: cannot write the report {args.report}: {exc}", file=sys.stderr)
+            return 1
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
