@@ -73,7 +73,8 @@ KEPT_BY = {
 
 
 def is_icc(key: str) -> bool:
-    return key.split(":", 1)[0].startswith("ICC")
+    """ICC profile tags (an iCCP that ExifTool cannot parse shows as PNG:ICC_Profile)."""
+    return key.split(":", 1)[0].startswith("ICC") or key in ("PNG:ICC_Profile", "PNG:ProfileName")
 
 
 def leftover(tags: dict[str, object]) -> dict[str, object]:

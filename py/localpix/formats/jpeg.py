@@ -137,7 +137,9 @@ def inspect(data: bytes) -> tuple[int, int, list[Finding]]:
         marker, payload = segment.marker, data[segment.start + 4 : segment.end]
         if marker == _COM:
             findings.append(comment_finding("JPEG comment", payload))
-        elif marker == _APP0 and payload.startswith(b"JFIF\0") and any(payload[12:14]):
+        elif marker == _APP0 and payload.startswith(b"JFIF\0") and len(payload) >= 14 and any(
+            payload[12:14]
+        ):
             findings.append(Finding(
                 "thumbnail", "JFIF thumbnail", f"{payload[12]}×{payload[13]} pixels",
                 "A small copy of the photo; it may show what was cropped or edited out",
