@@ -47,6 +47,9 @@ def pillow_errors() -> Iterator[None]:
     """Translate Pillow's many failure modes into the LocalpixError hierarchy."""
     try:
         with warnings.catch_warnings():
+            # Pillow's chatter about damaged files ("Truncated File Read", "Corrupt EXIF data")
+            # is dropped: real failures raise and are reported in plain words instead.
+            warnings.simplefilter("ignore")
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             yield
     except LocalpixError:
@@ -109,12 +112,26 @@ def sniff_format(data: bytes) -> str | None:
     return None
 
 
+def _cut_magic(data: bytes) -> bool:
+    """Whether `data` is too short to tell, but begins like one of our formats."""
+    if len(data) >= 16:
+        return False
+    if data[:4] == b"RIFF" or b"RIFF".startswith(data):
+        return len(data) < 12
+    return any(magic.startswith(data[: len(magic)]) and len(data) < len(magic) + 10
+               for magic, _ in _MAGIC)  # fmt: skip
+
+
 def open_header(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
     """Identify `data` and read its header only: nothing is decoded yet, so the caller may still
     call `Image.draft` (JPEG DCT scaling) before `decode`. The pixel limit is already enforced."""
     if not data:
         raise CorruptImageError("The file is empty (0 bytes).")
     sniffed = sniff_format(data)
+    if sniffed is None and _cut_magic(data):
+        raise TruncatedImageError(
+            f"The file is only {len(data)} bytes long: it is cut short. Try the original file."
+        )
     if sniffed is None:
         raise UnsupportedFormatError(
             "This is not an image localpix can read. Supported: JPEG, PNG, WebP, GIF, TIFF, BMP."
