@@ -1,0 +1,132 @@
+"""Offline: the single-file build works opened from disk with no network at all, and the served
+app, once visited, works again with the network off (service worker)."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from PIL import Image
+from playwright.sync_api import BrowserContext, Page, Route, expect
+
+from conftest import CORPUS, exiftool
+
+from .conftest import ENGINE_START_TIMEOUT_MS, PageTraffic
+from .proxy import LoggingProxy
+
+PHOTO = CORPUS / "gps" / "DSCN0010.jpg"
+LOCAL_SCHEMES = ("file:", "blob:", "data:")
+
+
+def wait_for_engine(page: Page) -> float:
+    """Seconds until the engine is ready; fails with the page's own message otherwise."""
+    started = time.monotonic()
+    page.locator("body:not([data-engine='loading'])").wait_for(timeout=ENGINE_START_TIMEOUT_MS)
+    state = page.locator("body").get_attribute("data-engine")
+    assert state == "ready", page.locator("#engine-status").text_content()
+    return time.monotonic() - started
+
+
+def process_photo(page: Page, tmp_path: Path) -> bytes:
+    """Process the GPS-tagged photo, save the offered download and check it has no GPS."""
+    assert any(key.startswith("GPS:") for key in exiftool(PHOTO.read_bytes()))
+    page.locator("#file").set_input_files(PHOTO)
+    link = page.locator("a#download[href^='blob:']")
+    expect(link).to_be_visible(timeout=120_000)
+    with page.expect_download() as download_info:
+        link.click()
+    output = tmp_path / "download.jpg"
+    download_info.value.save_as(output)
+    data = output.read_bytes()
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        assert image.format == "JPEG" and image.width > 0
+    tags = exiftool(data)
+    leaked = sorted(key for key in tags if key.startswith("GPS:"))
+    assert not leaked, f"GPS survived: {leaked}"
+    return data
+
+
+def test_single_file_works_from_disk_with_no_network(
+    dist: Path, context: BrowserContext, page: Page, proxy: LoggingProxy, traffic: PageTraffic,
+    tmp_path: Path,
+) -> None:
+    # Alone in an empty folder: no sibling file could help.
+    copy = tmp_path / "usb-stick" / "localpix.html"
+    copy.parent.mkdir()
+    shutil.copy2(dist / "localpix.html", copy)
+    attempted: list[str] = []
+
+    def refuse_network(route: Route) -> None:
+        if route.request.url.startswith(LOCAL_SCHEMES):
+            route.continue_()
+        else:
+            attempted.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", refuse_network)
+    proxied_before = len(proxy.entries())
+    page.goto(copy.as_uri())
+    seconds = wait_for_engine(page)
+    print(f"\nsingle file: {copy.stat().st_size / 1e6:.1f} MB, "
+          f"file:// open -> engine ready {seconds:.1f} s")
+    process_photo(page, tmp_path)
+
+    assert attempted == [], f"the single file tried the network: {attempted}"
+    assert not [r.url for r in traffic.requests if not r.url.startswith(LOCAL_SCHEMES)]
+    assert not [r for r in traffic.requests if r.has_body]
+    # The proxy may log Chromium's own start-up traffic (Google's updater, accounts), never ours.
+    ours = [e for e in proxy.entries()[proxied_before:]
+            if e.is_loopback or "localpix" in e.host]
+    assert ours == [], "the single file's traffic reached the proxy"
+
+
+def test_after_one_visit_the_app_works_with_the_network_off(
+    server: str, context: BrowserContext, page: Page, proxy: LoggingProxy, traffic: PageTraffic,
+    tmp_path: Path,
+) -> None:
+    server_host = urlsplit(server).netloc
+    proxied_before = len(proxy.entries())
+    sw_urls: list[str] = []  # what the service worker itself requested
+    context.on("request", lambda r: sw_urls.append(r.url) if r.service_worker else None)
+    page.goto(server)
+    wait_for_engine(page)
+    # The service worker has cached every file and serves this page.
+    page.locator("body[data-offline='ready']").wait_for(timeout=ENGINE_START_TIMEOUT_MS)
+    version = page.locator("body").get_attribute("data-offline-version")
+    assert version and re.fullmatch(r"[0-9a-f]{16}", version)
+    assert any(url.endswith("/pyodide/pyodide.asm.wasm") for url in sw_urls), \
+        "the service worker's precache requests were not observed"
+
+    context.set_offline(True)
+    offline_from = len(traffic.requests)
+    started = time.monotonic()
+    page.reload()
+    seconds = wait_for_engine(page)
+    print(f"\nservice worker: offline reload -> engine ready {time.monotonic() - started:.1f} s "
+          f"(engine start {seconds:.1f} s)")
+    page.locator("body[data-offline='ready']").wait_for(timeout=60_000)
+    process_photo(page, tmp_path)
+
+    # Offline, everything the page and its workers asked for came from the service worker.
+    offline = traffic.requests[offline_from:]
+    assert offline, "no requests observed after the reload"
+    http = [r for r in offline if r.url.startswith("http")]
+    assert any(r.url.endswith("/pyodide/pyodide.asm.wasm") for r in http)
+    # Nothing ever carried a body or went anywhere but the loopback server — service worker
+    # included (Playwright's context events include its requests; the proxy saw what left).
+    assert not [r for r in traffic.requests if r.has_body]
+    hosts = {urlsplit(r.url).netloc for r in traffic.requests if r.url.startswith("http")}
+    assert hosts == {server_host}, hosts
+    assert {urlsplit(url).netloc for url in sw_urls} == {server_host}
+    # The proxy agrees: what the page and the service worker sent went to our server, bodiless.
+    # (Anything else it logged is Chromium's own traffic, e.g. its component updater.)
+    ours = {r.url for r in traffic.requests} | set(sw_urls)
+    entries = [e for e in proxy.entries()[proxied_before:]
+               if e.url in ours or e.host == server_host]
+    assert entries and {e.host for e in entries} == {server_host}
+    assert not [e for e in entries if e.body_bytes], "a request carried a body"
