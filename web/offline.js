@@ -1,7 +1,7 @@
 // Offline, page side: registers the service worker (web/sw.js) when the app is served over
 // http(s) — never from file://, where the single-file build is offline by construction — and
 // reports how far it got:
-//   body[data-offline] = "file"        opened from disk (the single file): nothing to install
+//   body[data-offline] = "file"        the single file, or opened from disk: nothing to install
 //                      | "unsupported" no service workers here (old browser, private mode, …)
 //                      | "installing"  first visit: copying the app into the browser's cache
 //                      | "ready"       every file is cached and this page is served from it:
@@ -72,7 +72,7 @@ window.localpix = window.localpix || {};
     show("ready");
   }
 
-  if (!/^https?:$/.test(location.protocol)) {
+  if (lp.singleFile || !/^https?:$/.test(location.protocol)) {
     show("file");
   } else if (!("serviceWorker" in navigator)) {
     show("unsupported");
