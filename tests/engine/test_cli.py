@@ -243,3 +243,21 @@ def test_written_file_is_not_empty(tmp_path: Path, capsys) -> None:
     run([*inputs, "-o", tmp_path / "out"], capsys)
     data = (tmp_path / "out" / inputs[0].name).read_bytes()
     Image.open(io.BytesIO(data)).load()
+
+
+def test_progress_bar_on_a_terminal() -> None:
+    from localpix.cli import Outcome, Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Terminal()
+    progress = Progress(2, stream)
+    progress.step(Outcome(input="a.jpg", output="out/a.jpg", input_bytes=10, output_bytes=5))
+    progress.step(Outcome(input="b.jpg", error="The file is damaged."))
+    progress.finish()
+    text = stream.getvalue()
+    assert "\r[" in text and "1/2" in text and "2/2" in text
+    assert "localpix: b.jpg: The file is damaged.\n" in text
+    assert "[1/2] a.jpg ->" not in text  # no per-file lines on a terminal, the bar is enough

@@ -460,3 +460,29 @@ def test_pixel_limit_is_checked_before_decoding() -> None:
     with pytest.raises(ImageTooLargeError):
         compress((CORPUS / "formats" / "meta.jpg").read_bytes(),
                  CompressOptions(max_pixels=1000))
+
+
+def animated_gif() -> bytes:
+    frames = [Image.new("P", (40, 30), i) for i in (1, 2, 3)]
+    for frame in frames:
+        frame.putpalette([v for i in range(256) for v in (i, 255 - i, i // 2)])
+    buf = io.BytesIO()
+    frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0,
+                   comment=b"taken at 12 Main Street")
+    return buf.getvalue()
+
+
+def test_animation_is_cleaned_not_flattened() -> None:
+    data = animated_gif()
+    result = compress(data)
+    assert result.reencoded is False and "Animated" in result.note
+    out = Image.open(io.BytesIO(result.data))
+    assert out.format == "GIF" and out.n_frames == 3
+    assert b"Main Street" not in result.data
+
+
+def test_animation_to_another_format_keeps_first_frame_with_a_warning() -> None:
+    result = compress(animated_gif(), CompressOptions(format="png"))
+    assert result.reencoded and result.format == "png"
+    assert any("first frame" in w for w in result.warnings)
+    assert getattr(Image.open(io.BytesIO(result.data)), "n_frames", 1) == 1
