@@ -24,6 +24,7 @@ class Entry:
     url: str  # absolute URL, or host:port for CONNECT
     host: str  # host:port
     body_bytes: int  # > 0 means the browser tried to send data
+    forwarded: bool  # False: refused here, nothing reached any server
 
     @property
     def is_loopback(self) -> bool:
@@ -51,7 +52,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def do_CONNECT(self) -> None:
-        self.server.record(Entry(time.monotonic(), "CONNECT", self.path, self.path, 0))
+        self.server.record(Entry(time.monotonic(), "CONNECT", self.path, self.path, 0, False))
         # TLS tunnels would hide the traffic; the page only ever needs plain loopback HTTP.
         self.send_error(403, "localpix test proxy: tunnels refused")
         self.close_connection = True
@@ -60,8 +61,10 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._body()
         parts = urlsplit(self.path)
         host = parts.netloc or self.headers.get("Host", "")
-        self.server.record(Entry(time.monotonic(), self.command, self.path, host, len(body)))
-        if parts.hostname not in {h.strip("[]") for h in LOOPBACK_HOSTS}:
+        loopback = parts.hostname in {h.strip("[]") for h in LOOPBACK_HOSTS}
+        self.server.record(Entry(time.monotonic(), self.command, self.path, host, len(body),
+                                 loopback))
+        if not loopback:
             self.send_error(403, "localpix test proxy: only loopback is forwarded")
             self.close_connection = True
             return

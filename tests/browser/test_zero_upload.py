@@ -39,7 +39,6 @@ def test_processing_a_photo_sends_nothing(
     server_host = urlsplit(server).netloc
     page.goto(server)
     ready_at = wait_for_engine(page)
-    entries_at_ready = len(proxy.entries())
     assert PHOTO.is_file(), f"corpus photo missing: {PHOTO}"
     exif_before = exiftool(PHOTO.read_bytes())
     assert any(key.startswith("GPS:") for key in exif_before), "the test photo must carry GPS"
@@ -52,7 +51,6 @@ def test_processing_a_photo_sends_nothing(
     output = tmp_path / "download.jpg"
     download_info.value.save_as(output)
     time.sleep(1.0)  # anything sent just after the download would still show up
-    done_at = time.monotonic()
 
     # The result is a valid JPEG without the private metadata, judged by ExifTool.
     data = output.read_bytes()
@@ -66,28 +64,29 @@ def test_processing_a_photo_sends_nothing(
     assert not leaked, f"private metadata survived in the browser's output: {leaked}"
 
     entries = proxy.entries()
-    # 1. Nothing at all went through the proxy between "engine ready" and the saved download.
-    during = entries[entries_at_ready:]
-    assert not during, f"requests after the engine was ready: {during}"
-    assert all(e.time < ready_at for e in entries if e.time <= done_at)
-    # 2. Nothing ever carried a body, from the page or from the browser itself.
-    assert not [e for e in entries if e.body_bytes], "a request carried a body"
-    assert not [r for r in traffic.requests if r.has_body], "the page sent a request body"
-    # 3. The page (document, workers) only ever talked to our loopback server...
-    page_hosts = {urlsplit(r.url).netloc for r in traffic.requests if r.url.startswith("http")}
-    assert page_hosts == {server_host}, f"the page contacted other hosts: {page_hosts}"
-    assert not [r for r in traffic.requests if not r.url.startswith(("http", "blob:", "data:"))]
-    # ...and the proxy saw all of it: its loopback log matches what Playwright attributes to the
-    # page, so no page traffic slipped past the log, and nothing hid from Playwright either.
     page_urls = {r.url for r in traffic.requests if r.url.startswith("http")}
-    proxied_to_server = {e.url for e in entries if e.host == server_host}
-    assert proxied_to_server == page_urls
+    # Attribute the proxy log: the page's traffic (document, workers) is what Playwright saw it
+    # ask for, and everything addressed to our server; the rest is Chromium's own (component
+    # updater POST and accounts.google.com tunnels, retried with backoff even well after start).
+    page_entries = [e for e in entries if e.url in page_urls or e.host == server_host]
+    browser_own = [e for e in entries if e not in page_entries]
+
+    # 1. The proxy saw all of the page's traffic, and the page's traffic is all it saw for our
+    # server: nothing slipped past the log, nothing hid from Playwright.
+    assert {e.url for e in page_entries} == page_urls
     assert any(url.endswith(".wasm") for url in page_urls), "worker traffic was not observed"
-    # 4. Whatever else the proxy saw is Chromium's own start-up traffic (component updater, clock
-    # check), not the page's: none of it is in the page's requests, and all of it came before.
-    browser_own = [e for e in entries if e.host != server_host]
-    assert not {e.url for e in browser_own} & page_urls
-    assert all(e.time < ready_at for e in browser_own)
+    # 2. No page request at all between "engine ready" and a second after the saved download.
+    during = [e for e in page_entries if e.time >= ready_at]
+    assert not during, f"the page made requests after the engine was ready: {during}"
+    # 3. The page never sent a body and never talked to any host but our loopback server.
+    assert not [e for e in page_entries if e.body_bytes], "the page sent a request body"
+    assert not [r for r in traffic.requests if r.has_body], "the page sent a request body"
+    assert {e.host for e in page_entries} == {server_host}
+    assert not [r for r in traffic.requests if not r.url.startswith(("http", "blob:", "data:"))]
+    # 4. Chromium's own requests are none of the page's, go to no loopback server, and were
+    # refused by the proxy: none of them reached anything.
+    assert not [e for e in browser_own if e.is_loopback], browser_own
+    assert not [e for e in browser_own if e.forwarded], browser_own
 
 
 class _Sink(http.server.BaseHTTPRequestHandler):
