@@ -1,0 +1,238 @@
+// The engine worker pool: N Pyodide workers (web/worker.js), started lazily, each processing one
+// file at a time. Only this file creates workers, and only through localpix.createWorker().
+"use strict";
+window.localpix = window.localpix || {};
+
+(function (lp) {
+  // The single-file build replaces this one function; nothing else may call `new Worker`.
+  if (!lp.createWorker) {
+    lp.createWorker = function createWorker() {
+      return new Worker("worker.js");
+    };
+  }
+
+  const MB_PER_WORKER = 150;
+  const MAX_RESTARTS = 8; // replacements after crashes, before we stop trying
+
+  /** How many workers this device should run: ?workers=N forces it; else cores and memory. */
+  lp.poolSize = function poolSize(search) {
+    const forced = new URLSearchParams(search || "").get("workers");
+    if (forced !== null && /^\d+$/.test(forced)) return Math.max(1, Math.min(16, Number(forced)));
+    const cores = navigator.hardwareConcurrency || 2;
+    let size = Math.min(cores, 4);
+    if (navigator.deviceMemory) {
+      // Give the engines at most a quarter of the device's memory (deviceMemory is in GB).
+      size = Math.min(size, Math.floor((navigator.deviceMemory * 1024) / 4 / MB_PER_WORKER));
+    }
+    return Math.max(1, size);
+  };
+
+  /**
+   * new Pool(size, handlers). handlers: onState(state, text) — "loading" | "ready" | "error";
+   * onStart(job, workerNo); onResult(job, message); onNet(); onWorkers().
+   * A job is any object with {id, file, name, request}; the pool adds nothing to it.
+   */
+  function Pool(size, handlers) {
+    this.size = size;
+    this.handlers = handlers;
+    this.workers = [];
+    this.queue = [];
+    this.nextNo = 1;
+    this.restarts = 0;
+    this.retiredNet = { requests: 0, bytes: 0 };
+    this.everReady = false;
+    this.lastStatus = "Starting the image engine…";
+  }
+
+  Pool.prototype.start = function start() {
+    if (!this.alive().length) this.spawn();
+  };
+
+  Pool.prototype.alive = function alive() {
+    return this.workers.filter((w) => w.state !== "dead");
+  };
+
+  Pool.prototype.counts = function counts() {
+    const c = { starting: 0, idle: 0, busy: 0 };
+    for (const w of this.workers) if (w.state in c) c[w.state] += 1;
+    return c;
+  };
+
+  Pool.prototype.net = function net() {
+    const total = { requests: this.retiredNet.requests, bytes: this.retiredNet.bytes };
+    for (const w of this.workers) {
+      if (w.state === "dead") continue;
+      total.requests += w.net.requests;
+      total.bytes += w.net.bytes;
+    }
+    return total;
+  };
+
+  Pool.prototype.spawn = function spawn() {
+    const slot = { no: this.nextNo++, state: "starting", job: null, net: { requests: 0, bytes: 0 } };
+    if (lp.meter) lp.meter.engineStarted();
+    slot.worker = lp.createWorker();
+    slot.worker.onmessage = (event) => this.onMessage(slot, event.data);
+    slot.worker.onerror = (event) => {
+      event.preventDefault();
+      this.onCrash(slot, event.message || "the worker stopped");
+    };
+    this.workers.push(slot);
+    this.updateState();
+    return slot;
+  };
+
+  Pool.prototype.retire = function retire(slot) {
+    if (slot.state === "dead") return;
+    slot.state = "dead";
+    this.retiredNet.requests += slot.net.requests;
+    this.retiredNet.bytes += slot.net.bytes;
+    slot.worker.terminate();
+  };
+
+  Pool.prototype.onMessage = function onMessage(slot, message) {
+    if (slot.state === "dead") return;
+    if (message.net) slot.net = message.net;
+    if (message.type === "status") {
+      this.lastStatus = message.text;
+      this.updateState();
+    } else if (message.type === "ready") {
+      slot.state = "idle";
+      slot.readyMs = message.ms;
+      this.versions = message.versions;
+      if (!this.everReady) {
+        this.everReady = true;
+        this.firstReadyMs = message.ms;
+      }
+      this.updateState();
+      this.pump();
+    } else if (message.type === "failed") {
+      this.retire(slot);
+      this.lastError = message.error;
+      this.updateState();
+    } else if (message.type === "net") {
+      this.handlers.onNet();
+    } else if (message.type === "result") {
+      const job = slot.job;
+      slot.job = null;
+      if (message.fatal) {
+        this.retire(slot);
+        this.replace();
+      } else {
+        slot.state = "idle";
+      }
+      if (job) this.handlers.onResult(job, message);
+      this.handlers.onNet();
+      this.updateState();
+      this.pump();
+    }
+  };
+
+  Pool.prototype.onCrash = function onCrash(slot, text) {
+    const job = slot.job;
+    const wasStarting = slot.state === "starting";
+    slot.job = null;
+    this.retire(slot);
+    if (job) {
+      this.handlers.onResult(job, {
+        response: { ok: false, kind: "EngineCrashed",
+                    error: "The image engine stopped while working on this file. It has been restarted." },
+        bytes: null,
+      });
+    }
+    if (wasStarting) this.lastError = text;
+    else this.replace();
+    this.updateState();
+    this.pump();
+  };
+
+  /** A fresh worker for one that crashed or was stopped, so the page stays usable. */
+  Pool.prototype.replace = function replace() {
+    if (this.restarts >= MAX_RESTARTS || this.alive().length >= this.size) return;
+    this.restarts += 1;
+    this.spawn();
+  };
+
+  Pool.prototype.enqueue = function enqueue(jobs) {
+    this.queue.push(...jobs);
+    this.pump();
+  };
+
+  Pool.prototype.pump = function pump() {
+    for (const slot of this.workers) {
+      if (!this.queue.length) break;
+      if (slot.state === "idle") this.dispatch(slot, this.queue.shift());
+    }
+    // Grow lazily: one more worker per waiting file, up to the pool size.
+    const c = this.counts();
+    let wanted = Math.min(this.size - this.alive().length, this.queue.length - c.starting);
+    if (this.lastError && !this.everReady) wanted = 0; // the engine cannot start here at all
+    while (wanted-- > 0) this.spawn();
+    this.handlers.onWorkers();
+  };
+
+  Pool.prototype.dispatch = async function dispatch(slot, job) {
+    slot.state = "busy";
+    slot.job = job;
+    this.handlers.onStart(job, slot.no);
+    let bytes;
+    try {
+      bytes = await job.file.arrayBuffer(); // read only now: at most N inputs in memory
+    } catch (error) {
+      slot.job = null;
+      if (slot.state === "busy") slot.state = "idle";
+      this.handlers.onResult(job, {
+        response: { ok: false, kind: "ReadError",
+                    error: "The browser could not read this file (moved, deleted or not allowed?)." },
+        bytes: null,
+      });
+      this.pump();
+      return;
+    }
+    if (slot.job !== job || slot.state === "dead") return; // stopped meanwhile
+    slot.worker.postMessage(
+      { type: "process", id: job.id, name: job.name, bytes, request: job.request }, [bytes]);
+  };
+
+  /** Drop every queued job; returns them. Running jobs go on. */
+  Pool.prototype.dropQueued = function dropQueued() {
+    const dropped = this.queue;
+    this.queue = [];
+    this.handlers.onWorkers();
+    return dropped;
+  };
+
+  /** Stop running jobs now: their workers are terminated and replaced. Returns the jobs. */
+  Pool.prototype.stopRunning = function stopRunning() {
+    const stopped = [];
+    for (const slot of this.workers) {
+      if (slot.state === "busy") {
+        if (slot.job) stopped.push(slot.job);
+        slot.job = null;
+        this.retire(slot);
+      }
+    }
+    if (stopped.length && !this.alive().length) this.spawn();
+    this.updateState();
+    this.handlers.onWorkers();
+    return stopped;
+  };
+
+  Pool.prototype.running = function running() {
+    return this.workers.filter((w) => w.state === "busy" && w.job).map((w) => w.job);
+  };
+
+  Pool.prototype.updateState = function updateState() {
+    const c = this.counts();
+    const ready = c.idle + c.busy;
+    if (ready > 0) {
+      this.handlers.onState("ready", ready);
+    } else if (c.starting > 0) {
+      this.handlers.onState("loading", this.everReady ? "Restarting the image engine…" : this.lastStatus);
+    } else {
+      this.handlers.onState("error", this.lastError || "the engine stopped");
+    }
+  };
+
+  lp.Pool = Pool;
+})(window.localpix);

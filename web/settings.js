@@ -1,0 +1,176 @@
+// Settings: the form in index.html <-> a plain object <-> localStorage <-> an engine request.
+"use strict";
+window.localpix = window.localpix || {};
+
+(function (lp) {
+  const KEY = "localpix.settings.v1";
+  // Engine defaults (py/localpix/options.py): private metadata removed; orientation and colour
+  // profile kept, since neither says anything about you and both change how the photo looks.
+  const DEFAULTS = Object.freeze({
+    mode: "compress", // or "clean": strip metadata only, lossless
+    format: "keep", // keep | jpeg | png | webp
+    sizeMode: "quality", // quality | target
+    quality: 80,
+    targetKB: 500,
+    maxWidth: "",
+    maxHeight: "",
+    keep: Object.freeze({ orientation: true, color_profile: true, copyright: false, date_taken: false }),
+  });
+  const KEEP_IDS = {
+    orientation: "keep-orientation",
+    color_profile: "keep-color-profile",
+    copyright: "keep-copyright",
+    date_taken: "keep-date-taken",
+  };
+
+  function clone(settings) {
+    return { ...settings, keep: { ...settings.keep } };
+  }
+
+  function positiveInt(value) {
+    const n = Number(value);
+    return value !== "" && value !== null && Number.isInteger(n) && n > 0 ? n : "";
+  }
+
+  /** Any stored or hand-made object -> valid settings (unknown or bad values take defaults). */
+  function normalize(raw) {
+    const s = clone(DEFAULTS);
+    if (!raw || typeof raw !== "object") return s;
+    if (raw.mode === "clean" || raw.mode === "compress") s.mode = raw.mode;
+    if (["keep", "jpeg", "png", "webp"].includes(raw.format)) s.format = raw.format;
+    if (raw.sizeMode === "target" || raw.sizeMode === "quality") s.sizeMode = raw.sizeMode;
+    const q = Number(raw.quality);
+    if (Number.isInteger(q) && q >= 1 && q <= 100) s.quality = q;
+    if (positiveInt(raw.targetKB)) s.targetKB = positiveInt(raw.targetKB);
+    s.maxWidth = positiveInt(raw.maxWidth);
+    s.maxHeight = positiveInt(raw.maxHeight);
+    if (raw.keep && typeof raw.keep === "object") {
+      for (const name of Object.keys(KEEP_IDS)) {
+        if (typeof raw.keep[name] === "boolean") s.keep[name] = raw.keep[name];
+      }
+    }
+    return s;
+  }
+
+  function load() {
+    try {
+      const text = window.localStorage.getItem(KEY);
+      return normalize(text ? JSON.parse(text) : null);
+    } catch {
+      return clone(DEFAULTS); // storage blocked (private mode, file://) or corrupt
+    }
+  }
+
+  function save(settings) {
+    try {
+      window.localStorage.setItem(KEY, JSON.stringify(settings));
+    } catch {
+      // Not fatal: the settings just won't survive a reload.
+    }
+  }
+
+  function clear() {
+    try {
+      window.localStorage.removeItem(KEY);
+    } catch {
+      // ignore
+    }
+  }
+
+  /** Settings -> the bridge's {mode, options}. */
+  function toRequest(s) {
+    const keep = { ...s.keep };
+    if (s.mode === "clean") return { mode: "clean", options: { keep } };
+    const options = { keep };
+    if (s.format !== "keep") options.format = s.format;
+    if (s.sizeMode === "target") options.target_size = Math.round(s.targetKB * 1024);
+    else options.quality = s.quality;
+    if (s.maxWidth) options.max_width = s.maxWidth;
+    if (s.maxHeight) options.max_height = s.maxHeight;
+    return { mode: "compress", options };
+  }
+
+  /** One line for the UI: what the current settings will do. */
+  function describe(s) {
+    if (s.mode === "clean") return "Strip metadata only: pixels untouched, no quality loss.";
+    const parts = [];
+    parts.push(s.format === "keep" ? "same format" : s.format.toUpperCase());
+    parts.push(s.sizeMode === "target" ? `at most ${s.targetKB} KB` : `quality ${s.quality}`);
+    if (s.maxWidth || s.maxHeight) parts.push(`fit in ${s.maxWidth || "any"} × ${s.maxHeight || "any"} px`);
+    return `Compress: ${parts.join(", ")}.`;
+  }
+
+  // ---- the form ----
+  const $ = (id) => document.getElementById(id);
+
+  function read() {
+    const form = $("settings");
+    const s = {
+      mode: form.elements.mode.value || "compress",
+      format: $("format").value,
+      sizeMode: form.elements.sizemode.value || "quality",
+      quality: Number($("quality").value),
+      targetKB: $("target-kb").value,
+      maxWidth: $("max-width").value,
+      maxHeight: $("max-height").value,
+      keep: {},
+    };
+    for (const [name, id] of Object.entries(KEEP_IDS)) s.keep[name] = $(id).checked;
+    return normalize(s);
+  }
+
+  function write(s) {
+    const form = $("settings");
+    form.elements.mode.value = s.mode;
+    $("format").value = s.format;
+    form.elements.sizemode.value = s.sizeMode;
+    $("quality").value = String(s.quality);
+    $("target-kb").value = String(s.targetKB);
+    $("max-width").value = s.maxWidth === "" ? "" : String(s.maxWidth);
+    $("max-height").value = s.maxHeight === "" ? "" : String(s.maxHeight);
+    for (const [name, id] of Object.entries(KEEP_IDS)) $(id).checked = s.keep[name];
+    reflect(s);
+  }
+
+  /** Dependent controls: compress-only settings are disabled in "strip only" mode, etc. */
+  function reflect(s) {
+    const clean = s.mode === "clean";
+    $("compress-options").disabled = clean;
+    $("quality").disabled = clean || s.sizeMode !== "quality";
+    $("target-kb").disabled = clean || s.sizeMode !== "target";
+    $("quality-value").textContent = String(s.quality);
+    $("settings-summary").textContent = describe(s);
+  }
+
+  let current = null;
+  let onChange = () => {};
+
+  function bind(callback) {
+    onChange = callback || onChange;
+    current = load();
+    write(current);
+    const form = $("settings");
+    const update = () => {
+      current = read();
+      reflect(current);
+      save(current);
+      onChange(current);
+    };
+    form.addEventListener("input", update);
+    form.addEventListener("change", update);
+    form.addEventListener("submit", (event) => event.preventDefault());
+    $("reset-settings").addEventListener("click", () => {
+      clear();
+      current = clone(DEFAULTS);
+      write(current);
+      onChange(current);
+      if (lp.announce) lp.announce("Settings reset to the defaults.");
+    });
+    return current;
+  }
+
+  lp.settings = {
+    DEFAULTS, normalize, load, save, toRequest, describe, bind,
+    get current() { return current || load(); },
+  };
+})(window.localpix);
