@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from PIL import Image
-from playwright.sync_api import BrowserContext, Page, Route, expect
+from playwright.sync_api import BrowserContext, BrowserType, Page, Route, expect
 
 from conftest import CORPUS, exiftool
 
@@ -93,12 +93,20 @@ def test_after_one_visit_the_app_works_with_the_network_off(
     proxied_before = len(proxy.entries())
     sw_urls: list[str] = []  # what the service worker itself requested
     context.on("request", lambda r: sw_urls.append(r.url) if r.service_worker else None)
+    # Caches left on this origin: an older build's (to be replaced) and another app's (to keep).
+    page.goto(server + "build-info.json")
+    page.evaluate("""async () => {
+        await caches.open("localpix / 0000000000000000");
+        await caches.open("someone else's cache");
+    }""")
     page.goto(server)
     wait_for_engine(page)
     # The service worker has cached every file and serves this page.
     page.locator("body[data-offline='ready']").wait_for(timeout=ENGINE_START_TIMEOUT_MS)
     version = page.locator("body").get_attribute("data-offline-version")
     assert version and re.fullmatch(r"[0-9a-f]{16}", version)
+    caches = page.evaluate("async () => await caches.keys()")
+    assert sorted(caches) == sorted([f"localpix / {version}", "someone else's cache"])
     assert any(url.endswith("/pyodide/pyodide.asm.wasm") for url in sw_urls), \
         "the service worker's precache requests were not observed"
 
@@ -130,3 +138,24 @@ def test_after_one_visit_the_app_works_with_the_network_off(
                if e.url in ours or e.host == server_host]
     assert entries and {e.host for e in entries} == {server_host}
     assert not [e for e in entries if e.body_bytes], "a request carried a body"
+
+
+def test_the_served_app_is_installable(
+    server: str, browser_type: BrowserType, browser_type_launch_args: dict, tmp_path: Path,
+) -> None:
+    """Chromium's own installability check (a normal profile: incognito apps are not installable):
+    a valid manifest with icons, served with a service worker that controls the page."""
+    context = browser_type.launch_persistent_context(tmp_path / "profile",
+                                                     **browser_type_launch_args)
+    try:
+        page = context.new_page()
+        page.goto(server)
+        page.locator("body[data-offline='ready']").wait_for(timeout=ENGINE_START_TIMEOUT_MS)
+        cdp = context.new_cdp_session(page)
+        manifest = cdp.send("Page.getAppManifest")
+        assert manifest["errors"] == [] and manifest["url"].endswith("/manifest.webmanifest")
+        sizes = {icon["sizes"] for icon in manifest["manifest"]["icons"]}
+        assert {"192x192", "512x512"} <= sizes
+        assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
+    finally:
+        context.close()
