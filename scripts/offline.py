@@ -31,9 +31,9 @@ def draw_icon(size: int, maskable: bool = False) -> object:
     def u(value: float) -> int:
         return round(value * n / 100)
 
-    if maskable:  # full bleed; the glyph shrinks into the 80 % safe circle
+    if maskable:  # full bleed; the glyph shrinks to stay inside the 80 % safe circle
         draw.rectangle((0, 0, n, n), fill=(*ACCENT, 255))
-        inset, span = 20, 60
+        inset, span = 10, 80
     else:
         draw.rounded_rectangle((0, 0, n - 1, n - 1), radius=u(22), fill=(*ACCENT, 255))
         inset, span = 0, 100
