@@ -6,10 +6,14 @@ from __future__ import annotations
 import io
 import re
 import shutil
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
 from PIL import Image
 from playwright.sync_api import BrowserContext, BrowserType, Page, Route, expect
 
@@ -20,6 +24,24 @@ from .proxy import LoggingProxy
 
 PHOTO = CORPUS / "gps" / "DSCN0010.jpg"
 LOCAL_SCHEMES = ("file:", "blob:", "data:")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def server(dist: Path) -> Iterator[str]:
+    """scripts/serve on a port (so an origin) of our own: the service workers, caches and proxy
+    entries of these tests never mix with other tests' (they attribute the proxy log by host)."""
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "scripts" / "serve"), "--no-build", "--quiet", "--port", "0"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    line = proc.stdout.readline()
+    if "http://" not in line:
+        proc.kill()
+        pytest.fail(f"scripts/serve did not start: {line!r}")
+    yield line.split("at ", 1)[1].split()[0]
+    proc.terminate()
+    proc.wait(timeout=10)
 
 
 def wait_for_engine(page: Page) -> float:
