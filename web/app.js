@@ -120,6 +120,7 @@ window.localpix = window.localpix || {};
     const r = job.response;
     const li = job.row;
     li.dataset.location = lp.report.categories(r).location || "none";
+    li.dataset.gps = lp.report.gps(r);
     li.dataset.output = job.outPath;
     const sizes = document.createElement("p");
     sizes.className = "file-sizes";
@@ -164,6 +165,7 @@ window.localpix = window.localpix || {};
   function clearRowResult(job) {
     while (job.row.childElementCount > 1) job.row.lastElementChild.remove();
     delete job.row.dataset.location;
+    delete job.row.dataset.gps;
     delete job.row.dataset.output;
     if (job.url) {
       URL.revokeObjectURL(job.url);
@@ -381,7 +383,7 @@ window.localpix = window.localpix || {};
       onResult: (job, message) => finish(job, message.response, message),
       onNet: () => lp.meter.update(),
       onWorkers,
-    });
+    }, { eager: lp.forcedPoolSize(window.location.search) !== null });
     lp.settings.bind(() => {
       $("settings-note").hidden = !jobs.length;
     });

@@ -14,10 +14,16 @@ window.localpix = window.localpix || {};
   const MB_PER_WORKER = 150;
   const MAX_RESTARTS = 8; // replacements after crashes, before we stop trying
 
+  /** ?workers=N from the page's query string, or null. */
+  lp.forcedPoolSize = function forcedPoolSize(search) {
+    const forced = new URLSearchParams(search || "").get("workers");
+    return forced !== null && /^\d+$/.test(forced) ? Math.max(1, Math.min(16, Number(forced))) : null;
+  };
+
   /** How many workers this device should run: ?workers=N forces it; else cores and memory. */
   lp.poolSize = function poolSize(search) {
-    const forced = new URLSearchParams(search || "").get("workers");
-    if (forced !== null && /^\d+$/.test(forced)) return Math.max(1, Math.min(16, Number(forced)));
+    const forced = lp.forcedPoolSize(search);
+    if (forced !== null) return forced;
     const cores = navigator.hardwareConcurrency || 2;
     let size = Math.min(cores, 4);
     if (navigator.deviceMemory) {
@@ -28,12 +34,18 @@ window.localpix = window.localpix || {};
   };
 
   /**
-   * new Pool(size, handlers). handlers: onState(state, text) — "loading" | "ready" | "error";
+   * new Pool(size, handlers, {eager}). Without eager (the default pool), a worker is added only
+   * when the work still queued would take longer than starting one: a new engine costs seconds
+   * of CPU that the running ones would otherwise use (on 2 cores, starting a second worker makes
+   * a batch of small photos slower). eager (?workers=N): grow to N as soon as files wait.
+   * handlers: onState(state, text) — "loading" | "ready" | "error";
    * onStart(job, workerNo); onResult(job, message); onNet(); onWorkers().
    * A job is any object with {id, file, name, request}; the pool adds nothing to it.
    */
-  function Pool(size, handlers) {
+  function Pool(size, handlers, options) {
     this.size = size;
+    this.eager = Boolean(options && options.eager);
+    this.avgMs = null; // moving average of one file's processing time
     this.handlers = handlers;
     this.workers = [];
     this.queue = [];
@@ -115,6 +127,9 @@ window.localpix = window.localpix || {};
     } else if (message.type === "result") {
       const job = slot.job;
       slot.job = null;
+      if (typeof message.ms === "number") {
+        this.avgMs = this.avgMs === null ? message.ms : 0.7 * this.avgMs + 0.3 * message.ms;
+      }
       if (message.fatal) {
         this.retire(slot);
         this.replace();
@@ -163,12 +178,28 @@ window.localpix = window.localpix || {};
       if (!this.queue.length) break;
       if (slot.state === "idle") this.dispatch(slot, this.queue.shift());
     }
-    // Grow lazily: one more worker per waiting file, up to the pool size.
+    // Grow lazily, at most one more worker per waiting file, up to the pool size.
     const c = this.counts();
     let wanted = Math.min(this.size - this.alive().length, this.queue.length - c.starting);
     if (this.lastError && !this.everReady) wanted = 0; // the engine cannot start here at all
+    if (!this.eager) wanted = Math.min(wanted, this.worthStarting(c));
     while (wanted-- > 0) this.spawn();
     this.handlers.onWorkers();
+  };
+
+  /** How many more workers pay for their start-up, judging by the work still queued. */
+  Pool.prototype.worthStarting = function worthStarting(c) {
+    const ready = c.idle + c.busy;
+    // Until one engine is up and has timed a file, there is nothing to judge by.
+    if (!ready || this.avgMs === null || !this.firstReadyMs) return 0;
+    let extra = 0;
+    let capacity = ready + c.starting;
+    // Worth it while the queue would keep the workers busy for longer than a start-up takes.
+    while ((this.queue.length * this.avgMs) / capacity > 1.5 * this.firstReadyMs) {
+      extra += 1;
+      capacity += 1;
+    }
+    return extra;
   };
 
   Pool.prototype.dispatch = async function dispatch(slot, job) {

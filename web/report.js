@@ -61,6 +61,19 @@ window.localpix = window.localpix || {};
     return seen;
   }
 
+  /** A finding that is an actual position (coordinates), not just some place-related field. */
+  function isGpsPosition(finding) {
+    return finding.category === "location" &&
+      (/GPS position/i.test(finding.label) || /°\s*[NS]\b/.test(finding.value || ""));
+  }
+
+  /** "removed" | "kept" | "none": what happened to the file's GPS position. */
+  function gps(response) {
+    const found = items(response).filter((i) => isGpsPosition(i.finding));
+    if (!found.length) return "none";
+    return found.every((i) => i.removed) ? "removed" : "kept";
+  }
+
   function label(finding) {
     if (finding.category === "location" && !/location/i.test(finding.label)) {
       return `Location (${finding.label})`;
@@ -151,28 +164,50 @@ window.localpix = window.localpix || {};
         if (state !== "removed") t.kept += 1;
       }
     }
+    const outcomeOf = (t) => {
+      if (!t.kept) return t.carried === 1 ? "removed" : "all removed";
+      if (t.kept === t.carried) return "kept, as your settings ask";
+      return `removed from ${t.carried - t.kept}, kept in ${t.kept} (your settings)`;
+    };
+    // Location: GPS positions get their own sentence; place names and position-less GPS fields
+    // another, so "carried a GPS location" means coordinates.
+    const withGps = { carried: 0, kept: 0 };
+    const otherPlace = { carried: 0, kept: 0 };
+    for (const response of done) {
+      const state = gps(response);
+      const place = categories(response).location;
+      if (state !== "none") {
+        withGps.carried += 1;
+        if (state === "kept") withGps.kept += 1;
+      } else if (place) {
+        otherPlace.carried += 1;
+        if (place !== "removed") otherPlace.kept += 1;
+      }
+    }
     const lines = [];
+    if (!withGps.carried) {
+      lines.push({ category: "location", text: total === 1 ? "The photo carried no GPS location." :
+        `None of the ${total} ${noun} carried a GPS location.` });
+    } else {
+      const who = total === 1 ? "The photo" : `${withGps.carried} of ${total} ${noun}`;
+      lines.push({ category: "location", text: `${who} carried a GPS location; ${outcomeOf(withGps)}.` });
+    }
+    if (otherPlace.carried) {
+      const who = withGps.carried ? `${otherPlace.carried} other${otherPlace.carried === 1 ? "" : "s"}` :
+        total === 1 ? "The photo" : `${otherPlace.carried} of ${total} ${noun}`;
+      lines.push({ category: "place", text: `${who} carried place details (place names, or GPS fields without a position); ${outcomeOf(otherPlace)}.` });
+    }
     for (const category of ORDER) {
       const t = tally[category];
-      if (!t) {
-        if (category === "location") {
-          lines.push({ category, text: total === 1 ? "The photo carried no GPS location." :
-            `None of the ${total} ${noun} carried a GPS location.` });
-        }
-        continue;
-      }
+      if (!t || category === "location") continue;
       if (category === "color_profile" || category === "orientation") {
         if (!t.kept) continue; // harmless, and removed anyway: not worth a line
       }
       const who = total === 1 ? "The photo" : `${t.carried} of ${total} ${noun}`;
-      let outcome;
-      if (!t.kept) outcome = t.carried === 1 ? "removed" : "all removed";
-      else if (t.kept === t.carried) outcome = "kept, as your settings ask";
-      else outcome = `removed from ${t.carried - t.kept}, kept in ${t.kept} (your settings)`;
-      lines.push({ category, text: `${who} carried ${CATEGORY_PHRASES[category] || category}; ${outcome}.` });
+      lines.push({ category, text: `${who} carried ${CATEGORY_PHRASES[category] || category}; ${outcomeOf(t)}.` });
     }
     return lines;
   }
 
-  lp.report = { items, categories, line, rowSummary, details, batchSummary };
+  lp.report = { items, categories, gps, isGpsPosition, line, rowSummary, details, batchSummary };
 })(window.localpix);
