@@ -384,6 +384,8 @@ window.localpix = window.localpix || {};
       onNet: () => lp.meter.update(),
       onWorkers,
     }, { eager: lp.forcedPoolSize(window.location.search) !== null });
+    // On a narrow screen the settings start folded (their one-line summary stays visible).
+    if (window.matchMedia && window.matchMedia("(max-width: 60rem)").matches) $("settings-panel").open = false;
     lp.settings.bind(() => {
       $("settings-note").hidden = !jobs.length;
     });

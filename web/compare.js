@@ -45,7 +45,7 @@ window.localpix = window.localpix || {};
     return true;
   }
 
-  /** Open the view for a finished job: {file, output, response, displayPath}. */
+  /** Open the view for a finished job: {file, output, response, path}. */
   function open(job, openerButton) {
     const dialog = $("compare");
     revoke();
@@ -55,13 +55,13 @@ window.localpix = window.localpix || {};
     const inFormat = r.before ? r.before.format : "";
     const saved = r.input_size - r.output_size;
     const pct = r.input_size ? Math.round((100 * saved) / r.input_size) : 0;
-    $("compare-title").textContent = `Before and after: ${job.displayPath}`;
+    $("compare-title").textContent = `Before and after: ${job.path}`;
     $("compare-before-size").textContent =
       `Original: ${lp.formatBytes(r.input_size)}${r.before ? `, ${r.before.width} × ${r.before.height}` : ""}`;
     $("compare-after-size").textContent =
       `Result: ${lp.formatBytes(r.output_size)}${r.after ? `, ${r.after.width} × ${r.after.height}` : ""}` +
       (saved > 0 ? ` (${pct}% smaller)` : saved < 0 ? ` (${-pct}% larger)` : " (same size)");
-    const hasBefore = show($("compare-before"), job.file, inFormat, `Original: ${job.displayPath}`);
+    const hasBefore = show($("compare-before"), job.file, inFormat, `Original: ${job.path}`);
     const hasAfter = show($("compare-after"), job.output, r.format, `Result: ${r.name}`);
     const notes = [];
     if (!hasBefore) notes.push(`Browsers can't display ${inFormat.toUpperCase()} images, so the original can't be shown here.`);
