@@ -38,7 +38,8 @@ FORMATS: dict[str, tuple[str, str]] = {
 _BOOL_FIELDS = ("png_dither", "webp_lossless", "jpeg_progressive", "jpeg_optimize")
 _INT_FIELDS = ("quality", "max_pixels")
 _OPTIONAL_INT_FIELDS = ("target_size", "max_width", "max_height", "png_colors")
-_OPTIONAL_STR_FIELDS = ("format", "jpeg_subsampling")
+_OPTIONAL_STR_FIELDS = ("format", "jpeg_subsampling", "jpeg_tables")
+_OPTIONAL_NUMBER_FIELDS = ("quality_target",)
 
 BUG_MESSAGE = (
     "Something went wrong inside localpix: this is a bug, not a problem with your image. "
@@ -173,6 +174,10 @@ def parse_options(raw: object) -> CompressOptions:
                 value = int(value)  # JavaScript has only one number type
             elif isinstance(value, bool) or not isinstance(value, int):
                 raise InvalidOptionsError(f"Option {key} must be a whole number.")
+        elif key in _OPTIONAL_NUMBER_FIELDS:
+            if value is not None and (isinstance(value, bool)
+                                      or not isinstance(value, int | float)):
+                raise InvalidOptionsError(f"Option {key} must be a number.")
         elif key in _OPTIONAL_STR_FIELDS:
             if value is not None and not isinstance(value, str):
                 raise InvalidOptionsError(f"Option {key} must be a string.")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from PIL import Image, ImageChops
 
+from . import autoquality, jpegtables
 from . import exif as exif_block
 from .clean import clean
 from .errors import LocalpixError, UnsupportedFormatError
@@ -61,6 +62,9 @@ class _Job:
     icc: bytes | None
     exif: bytes = b""
     warnings: list[str] = field(default_factory=list)
+    quality: int = 80  # the JPEG/WebP quality to encode at (options.quality, or chosen by auto)
+    jpeg_tables: str = jpegtables.DEFAULT
+    note: str = ""
 
 
 def compress(data: bytes, options: CompressOptions = CompressOptions()) -> Result:  # noqa: B008
@@ -76,6 +80,8 @@ def compress(data: bytes, options: CompressOptions = CompressOptions()) -> Resul
         options=options,
         out_format=out_format,
         icc=image.info.get("icc_profile") if options.keep.color_profile else None,
+        quality=options.quality,
+        jpeg_tables=options.jpeg_tables or jpegtables.DEFAULT,
     )
 
     # Re-encoding an animation would keep only its first frame: without an explicit format
@@ -115,7 +121,10 @@ def compress(data: bytes, options: CompressOptions = CompressOptions()) -> Resul
     if target is not None and image.size != target:
         image = _resize(image, target)
     encode = _encoder(image, job)
+    if options.quality_target is not None:
+        _choose_quality(image, job)
     output, quality, target_met, note = _encode_for_target(encode, job)
+    note = " ".join(n for n in (job.note, note) if n)
     before = inspect(data, options.max_pixels)
 
     # Never bigger than the input (or than the losslessly cleaned input, which is better in every
@@ -369,11 +378,10 @@ def _encoder(image: Image.Image, job: _Job) -> Encoder:
         return buf.getvalue()
 
     if fmt == "jpeg":
-        subsampling = opts.jpeg_subsampling or "4:2:0"
 
         def jpeg(quality: int | None) -> bytes:
-            return save(image, quality=quality or opts.quality, optimize=opts.jpeg_optimize,
-                        progressive=opts.jpeg_progressive, subsampling=subsampling)
+            return save(image, **_jpeg_params(image, quality or job.quality, job.jpeg_tables,
+                                              opts))
 
         return jpeg
     if fmt == "webp":
@@ -382,7 +390,7 @@ def _encoder(image: Image.Image, job: _Job) -> Encoder:
             if opts.webp_lossless:
                 return save(image, lossless=True, quality=WEBP_LOSSLESS_EFFORT,
                             method=WEBP_METHOD)
-            return save(image, quality=quality or opts.quality, method=WEBP_METHOD)
+            return save(image, quality=quality or job.quality, method=WEBP_METHOD)
 
         return webp
 
@@ -396,6 +404,60 @@ def _encoder(image: Image.Image, job: _Job) -> Encoder:
         return save(im, optimize=True)
 
     return png
+
+
+def _jpeg_params(image: Image.Image, quality: int, tables: str, opts: CompressOptions
+                 ) -> dict[str, object]:
+    """Pillow's JPEG save parameters. Tables are scaled and clamped here (localpix.jpegtables)
+    and passed without `quality=`, which would make Pillow rescale them unclamped."""
+    return {
+        "qtables": jpegtables.scaled(tables, quality, grey=image.mode == "L"),
+        "optimize": opts.jpeg_optimize,
+        "progressive": opts.jpeg_progressive,
+        "subsampling": opts.jpeg_subsampling or "4:2:0",
+    }
+
+
+def _choose_quality(image: Image.Image, job: _Job) -> None:
+    """options.quality_target: pick job.quality (and the JPEG table set) per image."""
+    opts = job.options
+    target = opts.quality_target
+    lossy = job.out_format == "jpeg" or (job.out_format == "webp" and not opts.webp_lossless)
+    if target is None or not lossy:
+        return
+    if not autoquality.available():
+        job.warnings.append(f"Automatic quality is not available here (numpy is missing); "
+                            f"used quality {opts.quality}.")
+        return
+
+    def jpeg_with(tables: str):
+        def encode(im: Image.Image, q: int) -> bytes:
+            buf = io.BytesIO()
+            im.save(buf, "JPEG", **_jpeg_params(im, q, tables, opts))
+            return buf.getvalue()
+
+        return encode
+
+    def webp(im: Image.Image, q: int) -> bytes:
+        buf = io.BytesIO()
+        im.save(buf, "WEBP", quality=q, method=WEBP_METHOD)
+        return buf.getvalue()
+
+    if job.out_format == "jpeg":
+        sets = [opts.jpeg_tables] if opts.jpeg_tables else list(AUTO_JPEG_TABLES)
+        encoders = {name: jpeg_with(name) for name in sets}
+    else:
+        encoders = {"webp": webp}
+    sample = image if image.mode in ("RGB", "L") else image.convert("RGB")
+    name, quality, score = autoquality.choose(sample, target, encoders)
+    job.quality = quality
+    if job.out_format == "jpeg":
+        job.jpeg_tables = name
+    job.note = (f"Automatic quality {quality} (SSIMULACRA2 {score:.1f} on a sample of the image, "
+                f"target {target:g}).")
+
+
+AUTO_JPEG_TABLES = ("psnr-hvs", "klein")
 
 
 def _palette_size(image: Image.Image) -> int:
@@ -455,14 +517,14 @@ def _encode_for_target(encode: Encoder, job: _Job) -> tuple[bytes, int | None, b
     fmt = job.out_format
     lossy = fmt == "jpeg" or (fmt == "webp" and not opts.webp_lossless)
     first = encode(None)
-    quality = opts.quality if lossy else None
+    quality = job.quality if lossy else None
     target = opts.target_size
     if target is None:
         return first, quality, None, ""
     if len(first) <= target:
         return first, quality, True, ""
     if lossy:
-        low, high = MIN_QUALITY, opts.quality - 1
+        low, high = MIN_QUALITY, job.quality - 1
     elif fmt == "png":
         low, high = 2, (opts.png_colors or 257) - 1
     else:

@@ -53,6 +53,14 @@ class CompressOptions:
     jpeg_progressive: bool = True
     jpeg_optimize: bool = True
     jpeg_subsampling: Literal["4:2:0", "4:2:2", "4:4:4"] | None = None  # None: 4:2:0
+    # Automatic quality: per image, the smallest JPEG/lossy WebP whose SSIMULACRA2 score (100 =
+    # identical, 90 = indistinguishable side by side, 80 = very high, 70 = high) stays at or
+    # above this target; `quality` is then ignored. None: use `quality` as given.
+    quality_target: float | None = None
+    # JPEG quantization tables (localpix.jpegtables): None = automatic (the perceptually tuned
+    # default; with quality_target, the better of the tuned sets per image); "annex-k" gives
+    # Pillow's/libjpeg's standard tables.
+    jpeg_tables: Literal["psnr-hvs", "klein", "annex-k"] | None = None
     background: tuple[int, int, int] = (255, 255, 255)  # what alpha is flattened onto for JPEG
     keep: Keep = field(default_factory=Keep)
     max_pixels: int = DEFAULT_MAX_PIXELS
@@ -72,5 +80,13 @@ class CompressOptions:
                 raise InvalidOptionsError(f"{name.replace('_', ' ').capitalize()} must be >= 1.")
         if self.png_colors is not None and not 2 <= self.png_colors <= 256:
             raise InvalidOptionsError("PNG colours must be between 2 and 256.")
+        if self.quality_target is not None and not (
+            isinstance(self.quality_target, int | float) and 30 <= self.quality_target <= 99
+        ):
+            raise InvalidOptionsError("The quality target must be a score from 30 to 99.")
+        if self.jpeg_tables not in (None, "psnr-hvs", "klein", "annex-k"):
+            raise InvalidOptionsError(
+                f"Unknown JPEG tables {self.jpeg_tables!r}; choose psnr-hvs, klein or annex-k."
+            )
         if self.max_pixels < 1:
             raise InvalidOptionsError("The pixel limit must be positive.")

@@ -1,0 +1,114 @@
+"""Automatic quality: per image, the lowest quality (and, for JPEG, the quantization table set)
+whose output still scores at least the target on SSIMULACRA2 (localpix.perceptual).
+
+Scoring whole photos would be slow in a browser tab, so the search runs on a mosaic: a grid of
+tiles cut from across the image at 16-pixel boundaries. JPEG codes each 16x16 block on its own,
+so a tile compresses in the mosaic exactly as it does in the full image; only the final encode
+sees the whole photo. The search needs numpy (localpix.perceptual); without it the caller falls
+back to the fixed quality.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+from PIL import Image
+
+TILE = 128  # a multiple of 16: whole JPEG MCUs at 4:2:0
+GRID = 3  # GRID x GRID tiles: a 384 x 384 mosaic
+LOWEST, HIGHEST = 10, 100
+MAX_STEPS = 7
+
+
+def available() -> bool:
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def mosaic(image: Image.Image) -> Image.Image:
+    """Tiles from a GRID x GRID grid over the image (the whole image when it is small)."""
+    w, h = image.size
+    if w <= TILE * GRID and h <= TILE * GRID:
+        return image.copy()
+    cols = min(GRID, max(1, w // TILE))
+    rows = min(GRID, max(1, h // TILE))
+    tw, th = min(TILE, w), min(TILE, h)
+    out = Image.new(image.mode, (cols * tw, rows * th))
+    for r in range(rows):
+        for c in range(cols):
+            # the centre of each grid cell, snapped down to a 16-pixel boundary
+            x = min(((c * 2 + 1) * w // (cols * 2) - tw // 2) // 16 * 16, w - tw)
+            y = min(((r * 2 + 1) * h // (rows * 2) - th // 2) // 16 * 16, h - th)
+            out.paste(image.crop((max(x, 0), max(y, 0), max(x, 0) + tw, max(y, 0) + th)),
+                      (c * tw, r * th))
+    return out
+
+
+def _decode(data: bytes) -> Image.Image:
+    with Image.open(io.BytesIO(data)) as im:
+        return im.convert("RGB")
+
+
+def lowest_quality(score: Callable[[int], float], target: float, start: int = 80
+                   ) -> tuple[int, float]:
+    """The smallest integer quality q in LOWEST..HIGHEST with score(q) >= target, assuming the
+    score grows with q: gallop from `start` until the target is bracketed, then interpolate
+    between the bracket's ends; at most MAX_STEPS evaluations. Returns (q, score(q)), with
+    HIGHEST when even that misses the target."""
+    seen: dict[int, float] = {}
+
+    def f(q: int) -> float:
+        if q not in seen:
+            seen[q] = score(q)
+        return seen[q]
+
+    lo, hi = LOWEST - 1, HIGHEST + 1  # score(lo) < target <= score(hi); the ends are sentinels
+    q = min(max(start, LOWEST), HIGHEST)
+    step = 8
+    while len(seen) < MAX_STEPS:
+        if f(q) >= target:
+            hi = q
+        else:
+            lo = q
+        if hi - lo <= 1:
+            break
+        if lo in seen and hi in seen:
+            t = (target - seen[lo]) / max(seen[hi] - seen[lo], 1e-9)
+            q = round(lo + t * (hi - lo))
+        elif hi in seen:
+            q = hi - step
+        else:
+            q = lo + step
+        step *= 2
+        q = min(max(q, lo + 1, LOWEST), hi - 1, HIGHEST)
+    if hi > HIGHEST:
+        return HIGHEST, f(HIGHEST)
+    return hi, f(hi)
+
+
+def choose(image: Image.Image, target: float,
+           encoders: dict[str, Callable[[Image.Image, int], bytes]],
+           start: int = 80) -> tuple[str, int, float]:
+    """For each named encoder (image, quality) -> bytes, the lowest quality meeting `target` on
+    the mosaic; returns (name, quality, mosaic score) of the one giving the fewest bytes there."""
+    from .perceptual import Reference
+
+    sample = mosaic(image)
+    reference = Reference(sample.convert("RGB"))
+    best: tuple[int, str, int, float] | None = None
+    for name, encode in encoders.items():
+
+        def score(q: int, encode=encode) -> float:
+            return reference.score(_decode(encode(sample, q)))
+
+        q, s = lowest_quality(score, target, start)
+        size = len(encode(sample, q))
+        if best is None or size < best[0]:
+            best = (size, name, q, s)
+        start = q  # the next table set lands near the same quality
+    assert best is not None
+    return best[1], best[2], best[3]

@@ -1,0 +1,174 @@
+"""SSIMULACRA2 in plain numpy: the perceptual score the automatic quality mode aims at.
+
+The same computation as the PyPI `ssimulacra2` package (which needs scipy, too big to ship in the
+browser): sRGB -> linear -> XYB, six scales of SSIM and edge-difference maps with a sigma-1.5
+Gaussian (11 taps, zero padding vertically and mirrored edges horizontally, as that package), and
+libjxl's weights and final mapping. float32 throughout, and the reference's half is computed once
+per image (`Reference`), so scoring many candidates against one original is cheap.
+
+Scores: 100 = identical; ~90 = indistinguishable side by side at 1:1; ~80 = very high quality
+(not noticeable at normal viewing distance); ~70 = high quality; ~50 = medium.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+_NUM_SCALES = 6
+_C2 = np.float32(0.0009)
+_OPSIN = np.array([[0.30, 0.622, 0.078], [0.23, 0.692, 0.078],
+                   [0.24342268924547819, 0.20476744424496821, 0.5518098665095571]],
+                  dtype=np.float32)  # fmt: skip
+_BIAS = np.float32(0.0037930732552754493)
+_CBRT_BIAS = np.float32(np.cbrt(0.0037930732552754493))
+
+# libjxl's weights: per channel (X, Y, B), per scale, per norm (1, 4): ssim, ringing, blurring.
+_WEIGHTS = np.array([
+    0.0, 0.0007376606707406586, 0.0, 0.0, 0.0007793481682867309, 0.0, 0.0,
+    0.0004371155730107379, 0.0, 1.1041726426657346, 0.00066284834129271, 0.00015231632783718752,
+    0.0, 0.0016406437456599754, 0.0, 1.8422455520539298, 11.441172603757666, 0.0,
+    0.0007989109436015163, 0.000176816438078653, 0.0, 1.8787594979546387, 10.94906990605142, 0.0,
+    0.0007289346991508072, 0.9677937080626833, 0.0, 0.00014003424285435884, 0.9981766977854967,
+    0.00031949755934435053, 0.0004550992113792063, 0.0, 0.0, 0.0013648766163243398, 0.0, 0.0,
+    0.0, 0.0, 0.0, 7.466890328078848, 0.0, 17.445833984131262, 0.0006235601634041466, 0.0, 0.0,
+    6.683678146179332, 0.00037724407979611296, 1.027889937768264, 225.20515300849274, 0.0, 0.0,
+    19.213238186143016, 0.0011401524586618361, 0.001237755635509985, 176.39317598450694, 0.0,
+    0.0, 24.43300999870476, 0.28520802612117757, 0.0004485436923833408, 0.0, 0.0, 0.0,
+    34.77906344483772, 44.835625328877896, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+    0.0008680556573291698, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0005313191874358747, 0.0,
+    0.00016533814161379112, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0004179171803251336,
+    0.0017290828234722833, 0.0, 0.0020827005846636437, 0.0, 0.0, 8.826982764996862,
+    23.19243343998926, 0.0, 95.1080498811086, 0.9863978034400682, 0.9834382792465353,
+    0.0012286405048278493, 171.2667255897307, 0.9807858872435379, 0.0, 0.0, 0.0,
+    0.0005130064588990679, 0.0, 0.00010854057858411537,
+])  # fmt: skip
+
+
+def _kernel() -> np.ndarray:
+    sigma, radius = 1.5, 5  # scipy: int(truncate 3.33 * sigma + 0.5)
+    x = np.arange(-radius, radius + 1, dtype=np.float64)
+    k = np.exp(-0.5 * (x / sigma) ** 2)
+    return (k / k.sum()).astype(np.float32)
+
+
+_KERNEL = _kernel()
+_R = len(_KERNEL) // 2
+
+
+def _srgb_lut() -> np.ndarray:
+    v = np.arange(256, dtype=np.float64) / 255.0
+    return np.where(v <= 0.04045, v / 12.92, ((v + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+_LINEAR = _srgb_lut()
+
+
+def _blur(img: np.ndarray) -> np.ndarray:
+    """Separable Gaussian on an (h, w, 3) array: zeros beyond the top/bottom edges, mirrored
+    (half-sample symmetric) beyond the left/right edges."""
+    h, w = img.shape[:2]
+    padded = np.pad(img, ((_R, _R), (0, 0), (0, 0)))
+    out = np.zeros_like(img)
+    for i, k in enumerate(_KERNEL):
+        out += k * padded[i : i + h]
+    if w > _R:
+        padded = np.pad(out, ((0, 0), (_R, _R), (0, 0)), mode="symmetric")
+    else:  # tiny images: mirror repeatedly
+        padded = np.pad(out, ((0, 0), (_R, _R), (0, 0)), mode="symmetric")
+    out = np.zeros_like(img)
+    for i, k in enumerate(_KERNEL):
+        out += k * padded[:, i : i + w]
+    return out
+
+
+def _xyb(linear: np.ndarray) -> np.ndarray:
+    """Linear RGB (h, w, 3) -> SSIMULACRA2's positive XYB."""
+    mixed = linear @ _OPSIN.T + _BIAS
+    np.maximum(mixed, 0, out=mixed)
+    mixed = np.cbrt(mixed) - _CBRT_BIAS
+    x = 0.5 * (mixed[..., 0] - mixed[..., 1])
+    y = 0.5 * (mixed[..., 0] + mixed[..., 1])
+    b = mixed[..., 2]
+    return np.stack([x * 14.0 + 0.42, y + 0.01, (b - y) + 0.55], axis=2).astype(np.float32)
+
+
+def _downsample(img: np.ndarray) -> np.ndarray:
+    """2x2 box average; a partial block at an odd edge averages the pixels it has."""
+    h, w, c = img.shape
+    oh, ow = (h + 1) // 2, (w + 1) // 2
+    padded = np.zeros((oh * 2, ow * 2, c), dtype=img.dtype)
+    padded[:h, :w] = img
+    counts = np.zeros((oh * 2, ow * 2, 1), dtype=img.dtype)
+    counts[:h, :w] = 1
+    sums = padded.reshape(oh, 2, ow, 2, c).sum(axis=(1, 3))
+    return sums / counts.reshape(oh, 2, ow, 2, 1).sum(axis=(1, 3))
+
+
+def _linear(image: Image.Image | np.ndarray) -> np.ndarray:
+    if isinstance(image, Image.Image):
+        image = np.asarray(image.convert("RGB"))
+    return _LINEAR[image]
+
+
+def _norms(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and 4-norm of a non-negative map (h, w, 3)."""
+    d = d.astype(np.float64)
+    l4 = d * d
+    l4 *= l4
+    return d.mean(axis=(0, 1)), l4.mean(axis=(0, 1)) ** 0.25
+
+
+class Reference:
+    """The original image, prepared once; `score(candidate)` compares a same-sized image."""
+
+    def __init__(self, image: Image.Image | np.ndarray) -> None:
+        lin = _linear(image)
+        self.shape = lin.shape[:2]
+        self.scales: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        for scale in range(_NUM_SCALES):
+            if lin.shape[0] < 8 or lin.shape[1] < 8:
+                break
+            x = _xyb(lin)
+            self.scales.append((x, _blur(x), _blur(x * x)))
+            if scale < _NUM_SCALES - 1:
+                lin = _downsample(lin)
+
+    def score(self, candidate: Image.Image | np.ndarray) -> float:
+        lin = _linear(candidate)
+        if lin.shape[:2] != self.shape:
+            raise ValueError("the candidate differs in size from the reference")
+        parts = []  # per scale: ssim (3 ch x 2 norms), edge (3 ch x 4)
+        for i, (x1, mu1, s11) in enumerate(self.scales):
+            x2 = _xyb(lin)
+            mu2 = _blur(x2)
+            s22 = _blur(x2 * x2)
+            s12 = _blur(x1 * x2)
+            num_m = 1.0 - (mu1 - mu2) ** 2
+            num_s = 2.0 * (s12 - mu1 * mu2) + _C2
+            denom_s = (s11 - mu1 * mu1) + (s22 - mu2 * mu2) + _C2
+            d = np.maximum(1.0 - num_m * num_s / denom_s, 0.0)
+            ssim = _norms(d)
+            ratio = (1.0 + np.abs(x2 - mu2)) / (1.0 + np.abs(x1 - mu1)) - 1.0
+            ringing = _norms(np.maximum(ratio, 0.0))
+            blurring = _norms(np.maximum(-ratio, 0.0))
+            parts.append((ssim, ringing, blurring))
+            if i < len(self.scales) - 1:
+                lin = _downsample(lin)
+        total = 0.0
+        w = 0
+        for c in range(3):
+            for ssim, ringing, blurring in parts:
+                for n in range(2):
+                    total += _WEIGHTS[w] * abs(ssim[n][c])
+                    total += _WEIGHTS[w + 1] * abs(ringing[n][c])
+                    total += _WEIGHTS[w + 2] * abs(blurring[n][c])
+                    w += 3
+        total *= 0.9562382616834844
+        total = (2.326765642916932 * total - 0.020884521182843837 * total**2
+                 + 6.248496625763138e-05 * total**3)  # fmt: skip
+        return float(100.0 - 10.0 * total**0.6276336467831387) if total > 0 else 100.0
+
+
+def ssimulacra2(reference: Image.Image | np.ndarray, candidate: Image.Image | np.ndarray) -> float:
+    return Reference(reference).score(candidate)

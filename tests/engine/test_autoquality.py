@@ -1,0 +1,145 @@
+"""Perceptually tuned JPEG tables, the numpy SSIMULACRA2 and the automatic quality mode."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageOps
+
+from localpix import CompressOptions, autoquality, compress, jpegtables, perceptual
+from localpix.bridge import parse_options, process
+from localpix.errors import InvalidOptionsError
+
+PHOTO = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "large" / "jolla.jpg"
+
+
+@pytest.fixture(scope="module")
+def photo() -> Image.Image:
+    with Image.open(PHOTO) as im:
+        im = ImageOps.exif_transpose(im).convert("RGB")
+    w, h = im.size
+    return im.crop((w // 2 - 320, h // 2 - 240, w // 2 + 320, h // 2 + 240))
+
+
+def _bmp(im: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, "BMP")
+    return buf.getvalue()
+
+
+def _decoded(data: bytes) -> Image.Image:
+    with Image.open(io.BytesIO(data)) as im:
+        return im.convert("RGB")
+
+
+def _dqt_precisions(data: bytes) -> list[int]:
+    out, i = [], 2
+    while i < len(data) - 4 and data[i] == 0xFF:
+        marker, length = data[i + 1], int.from_bytes(data[i + 2 : i + 4], "big")
+        if marker == 0xDB:
+            j = i + 4
+            while j < i + 2 + length:
+                precision = data[j] >> 4
+                out.append(precision)
+                j += 1 + 64 * (2 if precision else 1)
+        if marker == 0xDA:
+            break
+        i += 2 + length
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(jpegtables.TABLES))
+@pytest.mark.parametrize("quality", [1, 10, 50, 75, 100])
+def test_scaled_tables_are_baseline_8_bit(name: str, quality: int) -> None:
+    tables = jpegtables.scaled(name, quality)
+    assert len(tables) == 2 and all(len(t) == 64 for t in tables)
+    assert all(1 <= v <= 255 for t in tables for v in t)
+    assert jpegtables.scaled(name, 50) == [[min(v, 255) for v in t]
+                                           for t in jpegtables.TABLES[name]]
+
+
+def test_jpeg_output_uses_8_bit_tables_even_at_low_quality(photo: Image.Image) -> None:
+    for quality in (1, 20, 80):
+        out = compress(_bmp(photo), CompressOptions(format="jpeg", quality=quality)).data
+        assert _dqt_precisions(out) and set(_dqt_precisions(out)) == {0}
+
+
+def test_perceptual_matches_the_ssimulacra2_package(photo: Image.Image) -> None:
+    pytest.importorskip("scipy")
+    s2 = pytest.importorskip("ssimulacra2")
+    crop = photo.crop((0, 0, 200, 150))
+    buf = io.BytesIO()
+    crop.save(buf, "JPEG", quality=40)
+    distorted = _decoded(buf.getvalue())
+
+    def png(im: Image.Image) -> io.BytesIO:
+        b = io.BytesIO()
+        im.save(b, "PNG")
+        b.seek(0)
+        return b
+
+    expected = s2.compute_ssimulacra2(png(crop), png(distorted))
+    # float32 and a slightly different blur: within ~0.1 on 1 MP crops, ~1 on tiny ones
+    assert perceptual.ssimulacra2(crop, distorted) == pytest.approx(expected, abs=1.5)
+    assert perceptual.ssimulacra2(crop, crop) == pytest.approx(100.0)
+
+
+def test_mosaic_takes_16_aligned_tiles(photo: Image.Image) -> None:
+    sample = autoquality.mosaic(photo)
+    assert sample.size == (autoquality.TILE * 3, autoquality.TILE * 3)
+    small = photo.crop((0, 0, 100, 70))
+    assert autoquality.mosaic(small).size == small.size
+
+
+@pytest.mark.parametrize("target", [5.0, 55.0, 73.3, 99.0, 200.0])
+def test_lowest_quality_finds_the_smallest_setting_meeting_the_target(target: float) -> None:
+    calls = []
+
+    def score(q: int) -> float:
+        calls.append(q)
+        return q * 0.9 + 5  # increasing
+
+    q, s = autoquality.lowest_quality(score, target)
+    assert len(set(calls)) <= autoquality.MAX_STEPS + 1
+    if target > score(autoquality.HIGHEST):
+        assert q == autoquality.HIGHEST
+    elif target <= score(autoquality.LOWEST):
+        assert q <= autoquality.LOWEST + 2
+    else:
+        assert s >= target
+        assert q == autoquality.LOWEST or score(q - 1) < target
+
+
+@pytest.mark.parametrize("fmt", ["jpeg", "webp"])
+@pytest.mark.parametrize("target", [70, 85])
+def test_quality_target_reaches_the_score(photo: Image.Image, fmt: str, target: int) -> None:
+    result = compress(_bmp(photo), CompressOptions(format=fmt, quality_target=target))
+    assert result.quality is not None and "Automatic quality" in result.note
+    score = perceptual.ssimulacra2(photo, _decoded(result.data))
+    assert score >= target - 3  # the sample stands for the whole image, within a few points
+    higher = compress(_bmp(photo), CompressOptions(format=fmt, quality_target=target + 8))
+    assert higher.output_size > result.output_size
+
+
+def test_quality_target_without_numpy_falls_back(photo: Image.Image,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(autoquality, "available", lambda: False)
+    result = compress(_bmp(photo), CompressOptions(format="jpeg", quality=70, quality_target=80))
+    assert result.quality == 70
+    assert any("numpy" in w for w in result.warnings)
+
+
+def test_quality_target_and_tables_through_the_bridge(photo: Image.Image) -> None:
+    assert parse_options({"quality_target": 80}).quality_target == 80
+    assert parse_options({"quality_target": 82.5, "jpeg_tables": "klein"}).jpeg_tables == "klein"
+    for bad in ({"quality_target": "80"}, {"quality_target": True}, {"quality_target": 10},
+                {"jpeg_tables": "nope"}):
+        with pytest.raises(InvalidOptionsError):
+            parse_options(bad)
+    out, response = process(_bmp(photo), json.dumps(
+        {"mode": "compress", "options": {"format": "jpeg", "quality_target": 75}}))
+    parsed = json.loads(response)
+    assert parsed["ok"] and out and "Automatic quality" in parsed["note"]
