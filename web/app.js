@@ -253,6 +253,7 @@ window.localpix = window.localpix || {};
     $("files").replaceChildren();
     $("batch").hidden = true;
     announcedIdle = true;
+    $("add-title").focus(); // the button that had focus is gone
     lp.announce("List cleared.");
     scheduleUpdate();
   }
@@ -293,6 +294,12 @@ window.localpix = window.localpix || {};
     document.body.append(a);
     a.click();
     a.remove();
+  }
+
+  /** Show or hide a control; focus on a control that disappears moves to the list's heading. */
+  function setHidden(element, hidden) {
+    if (hidden && !element.hidden && document.activeElement === element) $("batch-title").focus();
+    element.hidden = hidden;
   }
 
   function scheduleUpdate() {
@@ -353,15 +360,15 @@ window.localpix = window.localpix || {};
       link.textContent = `Download ${single.response.name}`;
       link.hidden = false;
     } else {
-      link.hidden = true;
+      setHidden(link, true);
       link.removeAttribute("href");
     }
-    $("download-all").hidden = c.done < 2;
+    setHidden($("download-all"), c.done < 2);
     $("download-all").textContent = `Download all (${c.done}) as ZIP`;
     const cancelButton = $("cancel");
-    cancelButton.hidden = !busy;
+    setHidden(cancelButton, !busy);
     cancelButton.textContent = c.queued ? "Cancel" : "Stop now";
-    $("rerun").hidden = busy || !(c.done + c.error + c.cancelled);
+    setHidden($("rerun"), busy || !(c.done + c.error + c.cancelled));
     $("clear").hidden = !jobs.length;
 
     if (!busy && !announcedIdle && jobs.length) {

@@ -86,7 +86,9 @@ async function startEngine() {
   const info = await (await fetch(new URL("build-info.json", BASE))).json();
   const pyodide = await loadPyodide({ indexURL: new URL("pyodide/", BASE).href });
   post({ type: "status", text: "Loading Pillow…" });
-  await pyodide.loadPackage(["micropip", "pillow"], { messageCallback: () => {} });
+  // Every package the build shipped (Pillow, micropip and whatever the engine needs), all from
+  // dist/pyodide/ next to the verified lock file.
+  await pyodide.loadPackage(Object.keys(info.packages || { micropip: 1, pillow: 1 }), { messageCallback: () => {} });
   post({ type: "status", text: "Loading the localpix engine…" });
   const micropip = pyodide.pyimport("micropip");
   // deps=False: Pillow is already loaded from dist/, and micropip must never ask an index.

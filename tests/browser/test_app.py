@@ -216,6 +216,80 @@ def test_a_folder_keeps_its_paths_in_the_zip(page: Page, server: str, tmp_path: 
         assert sorted(zf.namelist()) == ["holiday/b.png", "holiday/day1/a.jpg"]
 
 
+DROP_AND_PASTE = """async ({jpeg, png}) => {
+    const lp = window.localpix;
+    const file = (bytes, name, type) => new File([new Uint8Array(bytes)], name, {type});
+    // A dropped folder, as Chromium's FileSystem entries describe it; readEntries hands out one
+    // entry per call, as real ones do in batches, until it returns none.
+    const fileEntry = (path, f) => ({isFile: true, isDirectory: false, name: path.split("/").pop(),
+                                     fullPath: "/" + path, file: (ok) => ok(f)});
+    const dirEntry = (path, children) => ({isFile: false, isDirectory: true,
+      name: path.split("/").pop(), fullPath: "/" + path,
+      createReader() {
+        let i = 0;
+        return {readEntries(ok) { ok(children.slice(i, i + 1)); i += 1; }};
+      }});
+    const tree = dirEntry("trip", [
+      fileEntry("trip/a.jpg", file(jpeg, "a.jpg", "image/jpeg")),
+      dirEntry("trip/sub", [fileEntry("trip/sub/b.png", file(png, "b.png", "image/png")),
+                            fileEntry("trip/sub/.DS_Store", file([0], ".DS_Store", ""))]),
+      fileEntry("trip/readme.txt", file([104, 105], "readme.txt", "text/plain")),
+    ]);
+    const found = await lp.input.fromDataTransfer(
+      {items: [{kind: "file", webkitGetAsEntry: () => tree}], files: []});
+    lp.addFiles(found.files, found.stats);
+    // A loose file dropped on the page (a real drop event, real DataTransfer).
+    const drop = new DataTransfer();
+    drop.items.add(file(jpeg, "dropped.jpg", "image/jpeg"));
+    window.dispatchEvent(
+      new DragEvent("drop", {dataTransfer: drop, bubbles: true, cancelable: true}));
+    // A pasted screenshot: clipboard images are all called image.png.
+    const clip = new DataTransfer();
+    clip.items.add(file(png, "image.png", "image/png"));
+    document.dispatchEvent(new ClipboardEvent("paste", {clipboardData: clip, bubbles: true}));
+    return found.stats;
+}"""
+
+
+def test_dropped_folders_loose_files_and_pastes_are_taken(
+    page: Page, server: str, tmp_path: Path
+) -> None:
+    page.goto(server)
+    wait_for_engine(page)
+    stats = page.evaluate(DROP_AND_PASTE, {
+        "jpeg": list((CORPUS / "gps" / "DSCN0021.jpg").read_bytes()),
+        "png": list((CORPUS / "formats" / "meta.png").read_bytes()),
+    })
+    assert stats["skipped"] == 2  # .DS_Store and the text file inside the folder
+    wait_finished(page, 4, timeout=300_000)
+    assert sorted(page.locator(".file-name").all_text_contents()) == [
+        "dropped.jpg", "pasted-image-1.png", "trip/a.jpg", "trip/sub/b.png"]
+    assert page.locator(".file[data-status='done']").count() == 4
+    archive = download(page, page.locator("#download-all"), tmp_path)
+    with zipfile.ZipFile(archive) as zf:
+        assert sorted(zf.namelist()) == ["dropped.jpg", "pasted-image-1.png",
+                                         "trip/a.jpg", "trip/sub/b.png"]
+        assert not leaks(zf.read("trip/a.jpg"))
+
+
+def test_cancel_drops_the_waiting_files(page: Page, server: str) -> None:
+    page.goto(server + "?workers=1")
+    wait_for_engine(page)
+    files = [p for p in BATCH if p.parent.name == "photos"]
+    page.locator("#file").set_input_files(files)
+    page.locator("#cancel").click()
+    expect(page.locator("body")).to_have_attribute("data-busy", "false", timeout=60_000)
+    cancelled = page.locator(".file[data-status='cancelled']").count()
+    finished = page.locator(FINISHED).count()
+    assert cancelled > 0 and cancelled + finished == len(files)
+    expect(page.locator("#batch-status")).to_contain_text(f"{cancelled} cancelled")
+    expect(page.locator("#batch-title")).to_be_focused()
+    # The engine is still there: process the cancelled ones again.
+    page.locator("#rerun").click()
+    wait_finished(page, len(files), timeout=300_000)
+    assert page.locator(".file[data-status='done']").count() == len(files)
+
+
 def test_settings_survive_a_reload_apply_and_reset(page: Page, server: str) -> None:
     page.goto(server)
     wait_for_engine(page)
