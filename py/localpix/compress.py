@@ -401,7 +401,12 @@ def _encoder(image: Image.Image, job: _Job) -> Encoder:
             im = _quantize(image, colors, opts.png_dither)
             if _icc_for(im, job) is None:
                 extra.pop("icc_profile", None)
-        return save(im, optimize=True)
+        out = save(im, optimize=True)
+        if autoquality.available():  # numpy: choose the PNG filters ourselves
+            from .pngwrite import optimise
+
+            out = optimise(out, im)
+        return out
 
     return png
 
