@@ -20,6 +20,8 @@ def _picture(mode: str) -> Image.Image:
         im.putalpha(Image.linear_gradient("L").resize(im.size))
     elif mode == "P4":
         return im.quantize(12, dither=Image.Dither.NONE)
+    elif mode == "I;16":  # the route every Pillow (10.2 too) converts
+        im = im.convert("I").convert("I;16")
     elif mode != "RGB":
         im = im.convert(mode)
     return im
