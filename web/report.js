@@ -43,15 +43,32 @@ window.localpix = window.localpix || {};
     return `${finding.category}\u0000${finding.label}`;
   }
 
+  // Responses never change once received: remember what was worked out from each (hundreds of
+  // files re-summarised on every result would add up).
+  const memo = new WeakMap();
+  function cached(response, name, compute) {
+    if (!response || typeof response !== "object") return compute();
+    let entry = memo.get(response);
+    if (!entry) memo.set(response, (entry = {}));
+    if (!(name in entry)) entry[name] = compute();
+    return entry[name];
+  }
+
   /** [{finding, removed}] for every finding of the input, in the engine's order. */
   function items(response) {
-    if (!response || !response.ok || !response.before) return [];
-    const removed = new Set((response.removed || []).map(key));
-    return (response.before.findings || []).map((finding) => ({ finding, removed: removed.has(key(finding)) }));
+    return cached(response, "items", () => {
+      if (!response || !response.ok || !response.before) return [];
+      const removed = new Set((response.removed || []).map(key));
+      return (response.before.findings || []).map((finding) => ({ finding, removed: removed.has(key(finding)) }));
+    });
   }
 
   /** {category: "removed" | "kept" | "partly"} for the categories the input carried. */
   function categories(response) {
+    return cached(response, "categories", () => categoriesOf(response));
+  }
+
+  function categoriesOf(response) {
     const seen = {};
     for (const { finding, removed } of items(response)) {
       const was = seen[finding.category];
@@ -69,6 +86,10 @@ window.localpix = window.localpix || {};
 
   /** "removed" | "kept" | "none": what happened to the file's GPS position. */
   function gps(response) {
+    return cached(response, "gps", () => gpsOf(response));
+  }
+
+  function gpsOf(response) {
     const found = items(response).filter((i) => isGpsPosition(i.finding));
     if (!found.length) return "none";
     return found.every((i) => i.removed) ? "removed" : "kept";
