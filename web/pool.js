@@ -127,7 +127,8 @@ window.localpix = window.localpix || {};
     } else if (message.type === "result") {
       const job = slot.job;
       slot.job = null;
-      if (typeof message.ms === "number") {
+      // An engine's first file is slow (Python imports, caches): it says little about the rest.
+      if (typeof message.ms === "number" && (slot.timed = (slot.timed || 0) + 1) > 1) {
         this.avgMs = this.avgMs === null ? message.ms : 0.7 * this.avgMs + 0.3 * message.ms;
       }
       if (message.fatal) {
@@ -190,7 +191,7 @@ window.localpix = window.localpix || {};
   /** How many more workers pay for their start-up, judging by the work still queued. */
   Pool.prototype.worthStarting = function worthStarting(c) {
     const ready = c.idle + c.busy;
-    // Until one engine is up and has timed a file, there is nothing to judge by.
+    // Until an engine is up and has timed a file (after its first), there is nothing to judge by.
     if (!ready || this.avgMs === null || !this.firstReadyMs) return 0;
     let extra = 0;
     let capacity = ready + c.starting;
