@@ -105,6 +105,8 @@ window.localpix = window.localpix || {};
     if (r.after && r.before && (r.after.width !== r.before.width || r.after.height !== r.before.height)) {
       text += `, ${r.after.width} × ${r.after.height} px`;
     }
+    if (r.reencoded && r.quality != null) text += `, quality ${r.quality}`;
+    else if (!r.reencoded) text += ", pixels untouched";
     return text;
   }
 

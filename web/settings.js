@@ -9,12 +9,22 @@ window.localpix = window.localpix || {};
   const DEFAULTS = Object.freeze({
     mode: "compress", // or "clean": strip metadata only, lossless
     format: "keep", // keep | jpeg | png | webp
-    sizeMode: "quality", // quality | target
+    // auto: per photo, the smallest JPEG/WebP whose SSIMULACRA2 score stays at qualityTarget.
+    // One quality number means different things for different photos and formats; a score doesn't.
+    sizeMode: "auto", // auto | quality | target
+    qualityTarget: 80,
     quality: 80,
     targetKB: 500,
     maxWidth: "",
     maxHeight: "",
     keep: Object.freeze({ orientation: true, color_profile: true, copyright: false, date_taken: false }),
+  });
+  // SSIMULACRA2 scores (100 = identical) with the words its authors give them.
+  const QUALITY_TARGETS = Object.freeze({
+    60: "Good — smallest files; flaws visible up close",
+    70: "High — barely noticeable side by side",
+    80: "Very high — no visible difference side by side",
+    90: "Visually lossless — even flicking between the two",
   });
   const KEEP_IDS = {
     orientation: "keep-orientation",
@@ -38,7 +48,8 @@ window.localpix = window.localpix || {};
     if (!raw || typeof raw !== "object") return s;
     if (raw.mode === "clean" || raw.mode === "compress") s.mode = raw.mode;
     if (["keep", "jpeg", "png", "webp"].includes(raw.format)) s.format = raw.format;
-    if (raw.sizeMode === "target" || raw.sizeMode === "quality") s.sizeMode = raw.sizeMode;
+    if (["auto", "quality", "target"].includes(raw.sizeMode)) s.sizeMode = raw.sizeMode;
+    if (Object.hasOwn(QUALITY_TARGETS, String(raw.qualityTarget))) s.qualityTarget = Number(raw.qualityTarget);
     const q = Number(raw.quality);
     if (Number.isInteger(q) && q >= 1 && q <= 100) s.quality = q;
     if (positiveInt(raw.targetKB)) s.targetKB = positiveInt(raw.targetKB);
@@ -84,6 +95,7 @@ window.localpix = window.localpix || {};
     const options = { keep };
     if (s.format !== "keep") options.format = s.format;
     if (s.sizeMode === "target") options.target_size = Math.round(s.targetKB * 1024);
+    else if (s.sizeMode === "auto") options.quality_target = s.qualityTarget;
     else options.quality = s.quality;
     if (s.maxWidth) options.max_width = s.maxWidth;
     if (s.maxHeight) options.max_height = s.maxHeight;
@@ -95,7 +107,9 @@ window.localpix = window.localpix || {};
     if (s.mode === "clean") return "Strip metadata only: pixels untouched, no quality loss.";
     const parts = [];
     parts.push(s.format === "keep" ? "same format" : s.format.toUpperCase());
-    parts.push(s.sizeMode === "target" ? `at most ${s.targetKB} KB` : `quality ${s.quality}`);
+    if (s.sizeMode === "target") parts.push(`at most ${s.targetKB} KB`);
+    else if (s.sizeMode === "auto") parts.push(`automatic quality: ${QUALITY_TARGETS[s.qualityTarget].split(" — ")[0].toLowerCase()}`);
+    else parts.push(`quality ${s.quality}`);
     if (s.maxWidth || s.maxHeight) parts.push(`fit in ${s.maxWidth || "any"} × ${s.maxHeight || "any"} px`);
     return `Compress: ${parts.join(", ")}.`;
   }
@@ -108,7 +122,8 @@ window.localpix = window.localpix || {};
     const s = {
       mode: form.elements.mode.value || "compress",
       format: $("format").value,
-      sizeMode: form.elements.sizemode.value || "quality",
+      sizeMode: form.elements.sizemode.value || "auto",
+      qualityTarget: Number($("quality-target").value),
       quality: Number($("quality").value),
       targetKB: $("target-kb").value,
       maxWidth: $("max-width").value,
@@ -124,6 +139,7 @@ window.localpix = window.localpix || {};
     form.elements.mode.value = s.mode;
     $("format").value = s.format;
     form.elements.sizemode.value = s.sizeMode;
+    $("quality-target").value = String(s.qualityTarget);
     $("quality").value = String(s.quality);
     $("target-kb").value = String(s.targetKB);
     $("max-width").value = s.maxWidth === "" ? "" : String(s.maxWidth);
@@ -136,6 +152,7 @@ window.localpix = window.localpix || {};
   function reflect(s) {
     const clean = s.mode === "clean";
     $("compress-options").disabled = clean;
+    $("quality-target").disabled = clean || s.sizeMode !== "auto";
     $("quality").disabled = clean || s.sizeMode !== "quality";
     $("target-kb").disabled = clean || s.sizeMode !== "target";
     $("quality-value").textContent = String(s.quality);
@@ -147,6 +164,8 @@ window.localpix = window.localpix || {};
 
   function bind(callback) {
     onChange = callback || onChange;
+    const targets = $("quality-target");
+    for (const [score, label] of Object.entries(QUALITY_TARGETS)) targets.add(new Option(label, score));
     current = load();
     write(current);
     const form = $("settings");
@@ -170,7 +189,7 @@ window.localpix = window.localpix || {};
   }
 
   lp.settings = {
-    DEFAULTS, normalize, load, save, toRequest, describe, bind,
+    DEFAULTS, QUALITY_TARGETS, normalize, load, save, toRequest, describe, bind,
     get current() { return current || load(); },
   };
 })(window.localpix);

@@ -91,6 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="output format (default: same as input; GIF/TIFF/BMP become PNG)")
     parser.add_argument("--quality", type=int, metavar="N",
                         help="JPEG/WebP quality 1-100 (default 80)")
+    parser.add_argument("--quality-target", type=float, metavar="SCORE",
+                        help="automatic quality: per image, the smallest JPEG/WebP whose "
+                        "SSIMULACRA2 score stays at or above SCORE (30-99; 70 high, 80 very "
+                        "high, 90 visually lossless); replaces --quality")
     parser.add_argument("--target-size", type=parse_size, metavar="SIZE",
                         help="aim for at most this size, e.g. 200KB, 1.5MB, 300KiB")
     parser.add_argument("--max-size", type=positive_int, metavar="PIXELS",
@@ -318,18 +322,22 @@ def _human(size: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    compress_only = (args.format, args.quality, args.target_size, args.max_size,
-                     args.png_colors, args.webp_lossless or None)  # fmt: skip
+    compress_only = (args.format, args.quality, args.quality_target, args.target_size,
+                     args.max_size, args.png_colors, args.webp_lossless or None)  # fmt: skip
     if args.strip_only and any(v is not None for v in compress_only):
         parser.error("--strip-only removes metadata only; it cannot be combined with "
-                     "--format, --quality, --target-size, --max-size, --png-colors or "
-                     "--webp-lossless.")
+                     "--format, --quality, --quality-target, --target-size, --max-size, "
+                     "--png-colors or --webp-lossless.")
+    if args.quality is not None and args.quality_target is not None:
+        parser.error("Choose either --quality (a fixed setting) or --quality-target (a score "
+                     "each image must reach), not both.")
     options: CompressOptions | None = None
     if not args.strip_only:
         try:
             options = CompressOptions(
                 format=args.format,
                 quality=80 if args.quality is None else args.quality,
+                quality_target=args.quality_target,
                 target_size=args.target_size,
                 max_width=args.max_size,
                 max_height=args.max_size,

@@ -293,21 +293,24 @@ def test_cancel_drops_the_waiting_files(page: Page, server: str) -> None:
 def test_settings_survive_a_reload_apply_and_reset(page: Page, server: str) -> None:
     page.goto(server)
     wait_for_engine(page)
-    # Defaults: compress, keep format, quality 80; orientation and colour profile kept.
+    # Defaults: compress, keep format, automatic quality aiming at "very high" (80);
+    # orientation and colour profile kept.
     expect(page.locator("#mode-compress")).to_be_checked()
+    expect(page.locator("#size-auto")).to_be_checked()
+    expect(page.locator("#quality-target")).to_have_value("80")
+    expect(page.locator("#quality")).to_be_disabled()
     expect(page.locator("#keep-orientation")).to_be_checked()
     expect(page.locator("#keep-date-taken")).not_to_be_checked()
 
     page.locator("#format").select_option("webp")
-    page.locator("#quality").fill("55")
+    page.locator("#quality-target").select_option("70")
     page.locator("#max-width").fill("320")
     page.locator("#keep-date-taken").check()
     page.locator("#keep-orientation").uncheck()
     page.reload()
     wait_for_engine(page)
     expect(page.locator("#format")).to_have_value("webp")
-    expect(page.locator("#quality")).to_have_value("55")
-    expect(page.locator("#quality-value")).to_have_text("55")
+    expect(page.locator("#quality-target")).to_have_value("70")
     expect(page.locator("#max-width")).to_have_value("320")
     expect(page.locator("#keep-date-taken")).to_be_checked()
     expect(page.locator("#keep-orientation")).not_to_be_checked()
@@ -319,6 +322,18 @@ def test_settings_survive_a_reload_apply_and_reset(page: Page, server: str) -> N
     expect(link).to_have_attribute("download", "DSCN0010.webp")
     expect(page.locator(".file-sizes")).to_contain_text("now WEBP")
     expect(page.locator(".file-sizes")).to_contain_text("320 × 240 px")
+    # The quality the automatic mode chose is shown (the score it reached is in the report).
+    expect(page.locator(".file-sizes")).to_contain_text(re.compile(r"quality \d+$"))
+
+    # A fixed quality instead: the slider comes alive, the choice survives a reload.
+    page.locator("#size-quality").check()
+    page.locator("#quality").fill("55")
+    expect(page.locator("#quality-target")).to_be_disabled()
+    page.reload()
+    wait_for_engine(page)
+    expect(page.locator("#size-quality")).to_be_checked()
+    expect(page.locator("#quality")).to_have_value("55")
+    expect(page.locator("#quality-value")).to_have_text("55")
 
     # "Strip only" disables the compression settings.
     page.locator("#mode-clean").check()
@@ -327,6 +342,8 @@ def test_settings_survive_a_reload_apply_and_reset(page: Page, server: str) -> N
     expect(page.locator("#mode-compress")).to_be_checked()
     expect(page.locator("#format")).to_have_value("keep")
     expect(page.locator("#quality")).to_have_value("80")
+    expect(page.locator("#size-auto")).to_be_checked()
+    expect(page.locator("#quality-target")).to_have_value("80")
     expect(page.locator("#max-width")).to_have_value("")
     expect(page.locator("#keep-orientation")).to_be_checked()
     expect(page.locator("#keep-date-taken")).not_to_be_checked()
@@ -431,5 +448,5 @@ def test_everything_is_reachable_by_keyboard_and_labelled(page: Page, server: st
     for _ in range(40):
         page.keyboard.press("Tab")
         reached.add(page.evaluate("() => document.activeElement && document.activeElement.id"))
-    assert {"file", "folder", "format", "quality", "reset-settings"} <= reached, reached
+    assert {"file", "folder", "format", "quality-target", "reset-settings"} <= reached, reached
     assert page.locator("[aria-live='polite']").count() >= 2

@@ -163,6 +163,21 @@ def test_target_size(tmp_path: Path, capsys) -> None:
     assert "40 KB" in entry["note"]
 
 
+def test_quality_target_picks_the_quality_per_score(tmp_path: Path, capsys) -> None:
+    # --max-size makes it re-encode: at 90 the camera's own file may be the smaller one.
+    inputs = copy_inputs(tmp_path / "in", ["gps/DSCN0010.jpg"])
+    sizes = {}
+    for score in (60, 90):
+        report = tmp_path / f"r{score}.json"
+        code, _, _ = run([*inputs, "-o", tmp_path / f"out{score}", "--quality-target", score,
+                          "--max-size", 400, "--report", report], capsys)
+        assert code == 0
+        (entry,) = json.loads(report.read_text())["files"]
+        assert f"target {score}" in entry["note"]
+        sizes[score] = (tmp_path / f"out{score}" / "DSCN0010.jpg").stat().st_size
+    assert sizes[60] < sizes[90]
+
+
 def test_folders_are_searched_and_mirrored(tmp_path: Path, capsys) -> None:
     root = tmp_path / "album"
     copy_inputs(root / "a", ["photos/Canon_40D.jpg"])
@@ -203,6 +218,9 @@ def test_parallel_matches_serial(tmp_path: Path, capsys) -> None:
         ["--quality", "0"],
         ["--format", "gif"],
         ["--strip-only", "--quality", "50"],
+        ["--strip-only", "--quality-target", "80"],
+        ["--quality", "70", "--quality-target", "80"],
+        ["--quality-target", "20"],
         ["-j", "0"],
         ["--max-size", "-3"],
     ],
