@@ -1,5 +1,6 @@
 // The live network meter: what the page and its engine workers have requested since the engine
-// became ready, read from the browser's own Resource Timing. The page's entries come from
+// became ready, read from the browser's own Resource Timing; engines started later for a batch
+// load the engine's files from this site, shown apart as such. The page's entries come from
 // performance + a PerformanceObserver; each worker reports its own timeline (worker.js, `net`).
 // blob: and data: URLs are not counted: they never leave the device.
 "use strict";
@@ -12,6 +13,10 @@ window.localpix = window.localpix || {};
   let element = null;
   let text = null;
   let engineStarts = 0; // engine workers started after ready (for a batch, or to replace one)
+  // What engines that became ready after the first loaded to start: the same engine files, from
+  // this site. Shown apart, never hidden: they are requests, but nothing about your photos.
+  let laterEngines = { engines: 0, requests: 0, bytes: 0 };
+  let workerScripts = { requests: 0, bytes: 0 };
 
   if (performance.setResourceTimingBufferSize) performance.setResourceTimingBufferSize(10000);
 
@@ -20,9 +25,9 @@ window.localpix = window.localpix || {};
   }
 
   // Starting one more engine worker loads its script from this site: that shows up in the page's
-  // timeline (the worker's own start-up is in its timeline, before its ready, so it is not
-  // counted there either). Exactly one such entry per worker the pool started is not counted,
-  // like the first engine's start-up; anything else is.
+  // timeline (the rest of its start-up is in the worker's own timeline, reported with its ready).
+  // Exactly one such entry per worker the pool started counts as engine start-up; anything else
+  // counts as a request.
   function isWorkerScript(entry) {
     return entry.initiatorType === "other" && /\/worker\.js$/.test(new URL(entry.name).pathname);
   }
@@ -31,17 +36,22 @@ window.localpix = window.localpix || {};
     let requests = 0;
     let bytes = 0;
     let starts = engineStarts;
+    const scripts = { requests: 0, bytes: 0 };
     for (const entry of performance.getEntriesByType("resource")) {
       if (entry.startTime >= readyAt && isNetwork(entry)) {
+        const size = entry.transferSize || entry.encodedBodySize || 0;
         if (starts > 0 && isWorkerScript(entry)) {
           starts -= 1;
+          scripts.requests += 1;
+          scripts.bytes += size;
           continue;
         }
         requests += 1;
-        bytes += entry.transferSize || entry.encodedBodySize || 0;
+        bytes += size;
       }
     }
     page = { requests, bytes };
+    workerScripts = scripts;
   }
 
   function formatBytes(n) {
@@ -60,11 +70,23 @@ window.localpix = window.localpix || {};
     element.dataset.pageRequests = String(page.requests);
     element.dataset.workerRequests = String(w.requests);
     element.dataset.engineStarts = String(engineStarts);
+    const loads = {
+      requests: laterEngines.requests + workerScripts.requests,
+      bytes: laterEngines.bytes + workerScripts.bytes,
+    };
+    element.dataset.engineLoadRequests = String(loads.requests);
+    element.dataset.engineLoadBytes = String(loads.bytes);
     element.dataset.state = readyAt === Infinity ? "waiting" : requests ? "traffic" : "quiet";
     if (readyAt === Infinity) {
       text.textContent = "Network: engine loading…";
     } else {
-      text.textContent = `Network since ready: ${requests} request${requests === 1 ? "" : "s"}, ${formatBytes(bytes)}`;
+      let line = `Network since ready: ${requests} request${requests === 1 ? "" : "s"}, ${formatBytes(bytes)}`;
+      if (laterEngines.engines) {
+        const n = laterEngines.engines;
+        line += ` · ${n === 1 ? "1 more engine" : `${n} more engines`} loaded from this site:` +
+          ` ${loads.requests} file${loads.requests === 1 ? "" : "s"}, ${formatBytes(loads.bytes)}`;
+      }
+      text.textContent = line;
     }
   }
 
@@ -101,11 +123,22 @@ window.localpix = window.localpix || {};
     if (readyAt !== Infinity) engineStarts += 1;
   }
 
+  /** An engine became ready after the first; startup = what it loaded before (worker.js). */
+  function engineReady(startup) {
+    if (readyAt === Infinity || !startup) return;
+    laterEngines = {
+      engines: laterEngines.engines + 1,
+      requests: laterEngines.requests + startup.requests,
+      bytes: laterEngines.bytes + startup.bytes,
+    };
+    render();
+  }
+
   function update() {
     if (readyAt !== Infinity) recount();
     render();
   }
 
-  lp.meter = { init, start, update, engineStarted, formatBytes };
+  lp.meter = { init, start, update, engineStarted, engineReady, formatBytes };
   lp.formatBytes = formatBytes;
 })(window.localpix);

@@ -111,6 +111,7 @@ window.localpix = window.localpix || {};
     } else if (message.type === "ready") {
       slot.state = "idle";
       slot.readyMs = message.ms;
+      if (this.everReady && lp.meter) lp.meter.engineReady(message.startup);
       this.versions = message.versions;
       if (!this.everReady) {
         this.everReady = true;

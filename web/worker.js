@@ -5,7 +5,7 @@
 //   page -> worker  {type: "process", id, name, bytes: ArrayBuffer, request: {mode, options}}
 //                   (request as in py/localpix/bridge.py; the worker adds `name`)
 //   worker -> page  {type: "status", text}                       (start-up progress)
-//                   {type: "ready", ms, versions, net}
+//                   {type: "ready", ms, versions, net, startup}
 //                   {type: "failed", error}                      (the engine could not start)
 //                   {type: "result", id, response, bytes: ArrayBuffer | null, crc32, ms, net,
 //                    fatal?: true}
@@ -16,6 +16,8 @@
 //   memory), so the page must terminate this worker and start a fresh one.
 //   net = {requests, bytes}: this worker's own Resource Timing entries (http/https) since it
 //   became ready — the live network meter on the page adds them up. It must stay 0.
+//   startup = {requests, bytes}: what this worker loaded before it was ready (the engine's own
+//   files from this site); the meter shows it apart for engines started after the page's first.
 "use strict";
 
 const BASE = self.LOCALPIX_BASE ? new URL(self.LOCALPIX_BASE) : new URL("./", self.location.href);
@@ -36,11 +38,11 @@ function isNetwork(entry) {
   return /^https?:/i.test(entry.name); // blob: and data: never leave the device
 }
 
-function netSinceReady() {
+function netTotals(before) {
   let requests = 0;
   let bytes = 0;
   for (const entry of performance.getEntriesByType("resource")) {
-    if (entry.startTime >= readyAt && isNetwork(entry)) {
+    if ((entry.startTime >= readyAt) !== before && isNetwork(entry)) {
       requests += 1;
       bytes += entry.transferSize || entry.encodedBodySize || 0;
     }
@@ -52,7 +54,7 @@ function watchNetwork() {
   if (typeof PerformanceObserver === "undefined") return;
   const observer = new PerformanceObserver((list) => {
     if (list.getEntries().some((e) => e.startTime >= readyAt && isNetwork(e))) {
-      post({ type: "net", net: netSinceReady() });
+      post({ type: "net", net: netTotals(false) });
     }
   });
   try {
@@ -104,7 +106,8 @@ async function startEngine() {
     type: "ready",
     ms: Math.round(readyAt - started),
     versions: { pyodide: info.pyodide, ...info.packages, engine: info.engine_wheel },
-    net: netSinceReady(),
+    net: netTotals(false),
+    startup: netTotals(true),
   });
   return process;
 }
@@ -128,7 +131,7 @@ self.onmessage = async (event) => {
   if (message.type !== "process") return;
   const started = performance.now();
   const fail = (kind, error, fatal) => post({
-    type: "result", id: message.id, bytes: null, crc32: null, net: netSinceReady(),
+    type: "result", id: message.id, bytes: null, crc32: null, net: netTotals(false),
     ms: Math.round(performance.now() - started), fatal,
     response: { ok: false, kind, error },
   });
@@ -154,7 +157,7 @@ self.onmessage = async (event) => {
     const response = JSON.parse(responseJson);
     const bytes = response.ok ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) : null;
     const crc = bytes ? crc32(new Uint8Array(bytes)) : null;
-    post({ type: "result", id: message.id, response, bytes, crc32: crc, net: netSinceReady(),
+    post({ type: "result", id: message.id, response, bytes, crc32: crc, net: netTotals(false),
            ms: Math.round(performance.now() - started) }, bytes ? [bytes] : []);
   } finally {
     output.destroy();
