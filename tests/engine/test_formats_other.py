@@ -128,6 +128,22 @@ def test_multipage_tiff_keeps_every_page() -> None:
     assert frames(out) == frames(data) and len(frames(out)) == 2
 
 
+def test_tiff_strip_shorter_than_its_pixels_is_damaged() -> None:
+    # Found by the fuzz test: Pillow 10.2 fills a short raw strip with black, and a re-save would
+    # store that black as if it were the photo.
+    data = bytearray(_save(_picture(), "TIFF"))
+    image = Image.open(io.BytesIO(bytes(data)))
+    offset = image.tag_v2.get(273)[0]
+    count = image.tag_v2.get(279)[0]
+    assert count == 48 * 32 * 3
+    short = struct.pack("<I", count - 144)
+    at = data.index(struct.pack("<HHI", 279, 4, 1)) + 8
+    data[at:at + 4] = short
+    assert offset + count <= len(data)  # every byte is still there: only the count lies
+    with pytest.raises(CorruptImageError, match="4,464 bytes where 48 x 32 pixels need 4,608"):
+        clean(bytes(data))
+
+
 @pytest.mark.parametrize("mode", ["RGB", "P", "L", "1"])
 def test_bmp_pixels_unchanged(mode: str) -> None:
     data = _save(_picture(mode), "BMP")

@@ -44,6 +44,32 @@ def _parse(data: bytes) -> tuple[exif_block.Exif, int, int]:
     return parsed, width, height
 
 
+def _check_raw_strips(parsed: exif_block.Exif, width: int, height: int) -> None:
+    """Uncompressed strips must hold every pixel. Pillow 10.2 decodes short ones by filling the
+    rest with black, and the re-save would then store a picture the file never contained."""
+    def first(tag: int, default: int) -> int:
+        entry = parsed.get("IFD0", tag)
+        values = parsed.ints(entry) if entry else ()
+        return values[0] if values else default
+
+    counts_entry = parsed.get("IFD0", 279)  # StripByteCounts (tiled files have none)
+    if first(259, 1) != 1 or counts_entry is None:
+        return
+    bits_entry = parsed.get("IFD0", 258)
+    bits = parsed.ints(bits_entry) if bits_entry else ()
+    bits = bits or (1,) * first(277, 1)
+    if first(284, 1) == 2:  # planar: one plane per sample
+        needed = sum((width * b + 7) // 8 for b in bits) * height
+    else:
+        needed = (width * sum(bits) + 7) // 8 * height
+    stored = sum(parsed.ints(counts_entry))
+    if stored < needed:
+        raise CorruptImageError(
+            f"The TIFF file is damaged: its image data holds {stored:,} bytes where "
+            f"{width} x {height} pixels need {needed:,}."
+        )
+
+
 def inspect(data: bytes) -> tuple[int, int, list[Finding]]:
     parsed, width, height = _parse(data)
     findings = exif_block.findings(parsed)
@@ -62,6 +88,7 @@ def inspect(data: bytes) -> tuple[int, int, list[Finding]]:
 def clean(data: bytes, keep: Keep, max_pixels: int = DEFAULT_MAX_PIXELS) -> bytes:
     parsed, width, height = _parse(data)
     check_size(width, height, max_pixels)
+    _check_raw_strips(parsed, width, height)
     image = open_image(data, max_pixels)
     options: dict[str, object] = {}
     compression = image.info.get("compression", "raw")
