@@ -21,10 +21,10 @@ window.localpix = window.localpix || {};
   });
   // SSIMULACRA2 scores (100 = identical) with the words its authors give them.
   const QUALITY_TARGETS = Object.freeze({
-    60: "Good — smallest files; flaws visible up close",
-    70: "High — barely noticeable side by side",
-    80: "Very high — no visible difference side by side",
-    90: "Visually lossless — even flicking between the two",
+    60: ["Good", "Smallest files; flaws show up close."],
+    70: ["High", "Flaws barely noticeable side by side."],
+    80: ["Very high", "No visible difference side by side."],
+    90: ["Visually lossless", "No difference even when flicking between the two."],
   });
   const KEEP_IDS = {
     orientation: "keep-orientation",
@@ -108,7 +108,7 @@ window.localpix = window.localpix || {};
     const parts = [];
     parts.push(s.format === "keep" ? "same format" : s.format.toUpperCase());
     if (s.sizeMode === "target") parts.push(`at most ${s.targetKB} KB`);
-    else if (s.sizeMode === "auto") parts.push(`automatic quality: ${QUALITY_TARGETS[s.qualityTarget].split(" — ")[0].toLowerCase()}`);
+    else if (s.sizeMode === "auto") parts.push(`automatic quality: ${QUALITY_TARGETS[s.qualityTarget][0].toLowerCase()}`);
     else parts.push(`quality ${s.quality}`);
     if (s.maxWidth || s.maxHeight) parts.push(`fit in ${s.maxWidth || "any"} × ${s.maxHeight || "any"} px`);
     return `Compress: ${parts.join(", ")}.`;
@@ -156,6 +156,7 @@ window.localpix = window.localpix || {};
     $("quality").disabled = clean || s.sizeMode !== "quality";
     $("target-kb").disabled = clean || s.sizeMode !== "target";
     $("quality-value").textContent = String(s.quality);
+    $("quality-target-meaning").textContent = QUALITY_TARGETS[s.qualityTarget][1];
     $("settings-summary").textContent = describe(s);
   }
 
@@ -165,7 +166,7 @@ window.localpix = window.localpix || {};
   function bind(callback) {
     onChange = callback || onChange;
     const targets = $("quality-target");
-    for (const [score, label] of Object.entries(QUALITY_TARGETS)) targets.add(new Option(label, score));
+    for (const [score, [label]] of Object.entries(QUALITY_TARGETS)) targets.add(new Option(`${label} (${score})`, score));
     current = load();
     write(current);
     const form = $("settings");
