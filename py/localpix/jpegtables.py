@@ -5,6 +5,13 @@ better ones. These are mozjpeg's published table sets (jcparam.c, natural row-ma
 Pillow takes them): 4 = tuned for PSNR-HVS-M on the Kodak set, 5 = Klein, Silverstein and Carney
 (1992), "Relevance of human vision to JPEG-DCT compression", luma table reused for chroma.
 
+"psnr-hvs-steep" is set 4 tilted towards the low frequencies: each entry times
+sqrt((1 + u + v) / 5) for frequency (u, v), so DC is quantized ~2x finer and the highest frequencies
+~1.7x coarser. Full-resolution camera photos (soft per pixel: optics, demosaicing, noise reduction)
+reach a given SSIMULACRA2 in 5-8% fewer bytes with it than with set 4, even below mozjpeg's own
+output; photos that are sharp per pixel (downscaled) need more bytes with it. The automatic mode
+measures which one suits each image.
+
 `scaled(name, quality)` scales a set the way libjpeg's jpeg_set_quality does and clamps to
 1..255 (baseline 8-bit tables). Pillow must be given the result WITHOUT `quality=`: when it scales
 custom tables itself it does not clamp, and writes 16-bit tables for large values.
@@ -60,6 +67,16 @@ TABLES: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
          99, 99, 99, 99, 99, 99, 99, 99),
     ),
 }  # fmt: skip
+
+
+
+def _tilted(table: tuple[int, ...], power: float) -> tuple[int, ...]:
+    return tuple(max(1, round(v * ((1 + i // 8 + i % 8) / 5) ** power))
+                 for i, v in enumerate(table))
+
+
+TABLES["psnr-hvs-steep"] = (_tilted(TABLES["psnr-hvs"][0], 0.5),
+                            _tilted(TABLES["psnr-hvs"][1], 0.5))
 
 DEFAULT = "psnr-hvs"
 

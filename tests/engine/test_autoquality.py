@@ -13,7 +13,8 @@ from localpix import CompressOptions, autoquality, compress, jpegtables, percept
 from localpix.bridge import parse_options, process
 from localpix.errors import InvalidOptionsError
 
-PHOTO = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "large" / "jolla.jpg"
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
+PHOTO = CORPUS / "large" / "jolla.jpg"
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +123,49 @@ def test_quality_target_reaches_the_score(photo: Image.Image, fmt: str, target: 
     assert score >= target - 3  # the sample stands for the whole image, within a few points
     higher = compress(_bmp(photo), CompressOptions(format=fmt, quality_target=target + 8))
     assert higher.output_size > result.output_size
+
+
+def _upright(path: Path) -> Image.Image:
+    with Image.open(path) as im:
+        return ImageOps.exif_transpose(im).convert("RGB")
+
+
+def _table_set(data: bytes, quality: int) -> str:
+    """Which of localpix's table sets at `quality` the JPEG's luma table is."""
+    with Image.open(io.BytesIO(data)) as im:
+        luma = list(im.quantization[0])
+    return next(n for n in jpegtables.TABLES if jpegtables.scaled(n, quality)[0] == luma)
+
+
+def test_steep_tables_are_psnr_hvs_tilted_to_low_frequencies() -> None:
+    plain, steep = (jpegtables.TABLES[n] for n in ("psnr-hvs", "psnr-hvs-steep"))
+    for p, s in zip(plain, steep, strict=True):
+        assert s[0] < p[0] and s[63] > p[63]  # DC finer, the highest frequency coarser
+        assert s[4] == p[4]  # (1 + u + v) / 5 == 1 at (u, v) == (0, 4)
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("photos/Reconyx_HC500_Hyperfire.jpg", "psnr-hvs-steep"),  # full-resolution camera photo
+    ("gps/DSCN0010.jpg", "psnr-hvs"),  # downscaled: sharp per pixel
+])
+def test_quality_target_picks_the_table_set_with_fewer_bytes(path: str, expected: str) -> None:
+    im = _upright(CORPUS / path)
+    w, h = im.size
+    if w > 768:  # full-resolution pixels, fewer of them
+        im = im.crop((w // 2 - 384, h // 2 - 256, w // 2 + 384, h // 2 + 256))
+    target = 80
+    auto = compress(_bmp(im), CompressOptions(format="jpeg", quality_target=target))
+    plain = compress(_bmp(im), CompressOptions(format="jpeg", quality_target=target,
+                                               jpeg_tables="psnr-hvs"))
+    assert auto.quality is not None and plain.quality is not None
+    assert _table_set(auto.data, auto.quality) == expected
+    reference = perceptual.Reference(im)
+    for result in (auto, plain):
+        assert reference.score(_decoded(result.data)) >= target - 3
+    if expected == "psnr-hvs":
+        assert auto.data == plain.data
+    else:  # the same score in clearly fewer bytes
+        assert auto.output_size < 0.95 * plain.output_size
 
 
 def test_quality_target_without_numpy_falls_back(photo: Image.Image,
