@@ -101,14 +101,34 @@ def choose(image: Image.Image, target: float,
     reference = Reference(sample.convert("RGB"))
     best: tuple[int, str, int, float] | None = None
     for name, encode in encoders.items():
+        scores: dict[int, float] = {}
 
-        def score(q: int, encode=encode) -> float:
-            return reference.score(_decode(encode(sample, q)))
+        def score(q: int, encode=encode, scores=scores) -> float:
+            if q not in scores:
+                scores[q] = reference.score(_decode(encode(sample, q)))
+            return scores[q]
 
+        if best is not None:
+            # Scoring costs ~30 encodes: first match the leader's bytes with this encoder and
+            # score once. Only an encoder that looks better at equal bytes earns a search.
+            start = _quality_for_size(lambda q, encode=encode: len(encode(sample, q)), best[0])
+            if score(start) <= best[3]:
+                continue
         q, s = lowest_quality(score, target, start)
         size = len(encode(sample, q))
         if best is None or size < best[0]:
             best = (size, name, q, s)
-        start = q  # the next table set lands near the same quality
     assert best is not None
     return best[1], best[2], best[3]
+
+
+def _quality_for_size(size_at: Callable[[int], int], size: int) -> int:
+    """The lowest quality whose output is at least `size` bytes (sizes grow with quality)."""
+    lo, hi = LOWEST, HIGHEST
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if size_at(mid) >= size:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo

@@ -168,6 +168,31 @@ def test_quality_target_picks_the_table_set_with_fewer_bytes(path: str, expected
         assert auto.output_size < 0.95 * plain.output_size
 
 
+def test_a_second_encoder_no_better_at_equal_bytes_costs_one_score(
+        photo: Image.Image, monkeypatch: pytest.MonkeyPatch) -> None:
+    def jpeg(im: Image.Image, q: int) -> bytes:
+        buf = io.BytesIO()
+        im.save(buf, "JPEG", quality=q)
+        return buf.getvalue()
+
+    def blurred(im: Image.Image, q: int) -> bytes:  # worse at every size
+        from PIL import ImageFilter
+        return jpeg(im.filter(ImageFilter.GaussianBlur(2)), q)
+
+    calls = []
+    real = perceptual.Reference.score
+    monkeypatch.setattr(perceptual.Reference, "score",
+                        lambda self, c: calls.append(1) or real(self, c))
+    alone = autoquality.choose(photo, 80, {"jpeg": jpeg})
+    searched = len(calls)
+    assert autoquality.choose(photo, 80, {"jpeg": jpeg, "blurred": blurred}) == alone
+    assert len(calls) == 2 * searched + 1
+    # The other way round, the better encoder still earns its own search and wins.
+    calls.clear()
+    assert autoquality.choose(photo, 80, {"blurred": blurred, "jpeg": jpeg})[0] == "jpeg"
+    assert len(calls) > searched + 1
+
+
 def test_quality_target_without_numpy_falls_back(photo: Image.Image,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(autoquality, "available", lambda: False)
