@@ -156,7 +156,10 @@ def optimise(png: bytes, image: Image.Image) -> bytes:
             data = _deflate(filtered, strategy)
             if len(data) < len(best):
                 best = data
-    if best is old_idat:
+    # A palette's alpha list may stop at its last translucent entry (the rest are opaque).
+    trns = [body for kind, body in chunks if kind == b"tRNS"]
+    trimmed = trns[0].rstrip(b"\xff") if colour == 3 and trns else None
+    if best is old_idat and (trimmed is None or trimmed == trns[0]):
         return png
     out = [png[:8]]
     wrote = False
@@ -165,6 +168,10 @@ def optimise(png: bytes, image: Image.Image) -> bytes:
             if not wrote:
                 out.append(_chunk(b"IDAT", best))
                 wrote = True
+            continue
+        if kind == b"tRNS" and trimmed is not None:
+            if trimmed:
+                out.append(_chunk(kind, trimmed))
             continue
         out.append(_chunk(kind, body))
     return b"".join(out)

@@ -288,6 +288,8 @@ class Quantizer:
         """A "P" image of at most `colors` entries; with alpha, the palette is RGBA (Pillow
         writes its alpha as a tRNS chunk)."""
         pal = _palette_from(self.colours, self.counts, colors)
+        if pal.shape[1] == 4:  # translucent entries first: the tRNS chunk can stop after them
+            pal = pal[np.argsort(pal[:, 3] == 255, kind="stable")]
         # Exact nearest entry for every distinct colour, then per pixel through the inverse.
         lut = _nearest(_space(self.colours.astype(np.float32)), _space(pal.astype(np.float32)),
                        self.colours)
