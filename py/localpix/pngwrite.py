@@ -146,9 +146,11 @@ def optimise(png: bytes, image: Image.Image) -> bytes:
     except zlib.error:
         return png
     bpp = max(1, _CHANNELS[colour] * depth // 8)
-    # Palette and low-bit images: unfiltered rows are usually best (as libpng assumes).
-    kinds = [0, 5] if colour == 3 or depth < 8 else [0, 1, 2, 4, 5]
-    ranked = sorted(kinds, key=lambda k: _sample_cost(rows, bpp, k))
+    # Palette and low-bit images: unfiltered rows are usually best (as libpng assumes); for
+    # 8-bit palettes always, in measurements on screenshots and photos at 64 and 256 colours.
+    kinds = [0] if colour == 3 and depth == 8 else [0, 5] if colour == 3 or depth < 8 \
+        else [0, 1, 2, 4, 5]
+    ranked = sorted(kinds, key=lambda k: _sample_cost(rows, bpp, k)) if len(kinds) > 1 else kinds
     best = old_idat
     for kind in ranked[:2]:
         filtered = _apply(rows, bpp, kind)

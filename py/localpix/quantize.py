@@ -22,7 +22,7 @@ compress uses this when numpy is there and falls back to Pillow's quantizers oth
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image, ImageChops, ImageFilter
+from PIL import Image
 
 MAX_HISTOGRAM = 8192  # distinct colours k-means works on (photos are binned down to this)
 DITHER_SIZE = 8  # the Bayer matrix
@@ -276,12 +276,10 @@ class Quantizer:
             bands = [self.image.convert("L")]
             if self.image.mode == "RGBA":
                 bands.append(self.image.getchannel("A"))
-            mask = np.ones(self.image.width * self.image.height, dtype=bool)
+            mask = np.ones((self.image.height, self.image.width), dtype=bool)
             for band in bands:
-                spread = ImageChops.subtract(band.filter(ImageFilter.MaxFilter(3)),
-                                             band.filter(ImageFilter.MinFilter(3)))
-                mask &= np.asarray(spread).reshape(-1) <= SMOOTH
-            self._smooth_mask = mask
+                mask &= _spread3(np.asarray(band)) <= SMOOTH
+            self._smooth_mask = mask.reshape(-1)
         return self._smooth_mask
 
     def quantize(self, colors: int, dither: bool) -> Image.Image:
@@ -301,6 +299,16 @@ class Quantizer:
         out = Image.frombytes("P", self.image.size, indices.tobytes())
         out.putpalette(pal.tobytes(), rawmode="RGBA" if pal.shape[1] == 4 else "RGB")
         return out
+
+
+def _spread3(a: np.ndarray) -> np.ndarray:
+    """max - min over each pixel's 3x3 neighbourhood (edges repeated), uint8."""
+    p = np.pad(a, 1, mode="edge")
+    hi = np.maximum(np.maximum(p[:, :-2], p[:, 1:-1]), p[:, 2:])
+    lo = np.minimum(np.minimum(p[:, :-2], p[:, 1:-1]), p[:, 2:])
+    hi = np.maximum(np.maximum(hi[:-2], hi[1:-1]), hi[2:])
+    lo = np.minimum(np.minimum(lo[:-2], lo[1:-1]), lo[2:])
+    return hi - lo
 
 
 def _bayer(size: int) -> np.ndarray:
