@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image
 
 MAX_HISTOGRAM = 8192  # distinct colours k-means works on (photos are binned down to this)
-DITHER_SIZE = 8  # the Bayer matrix
+DITHER_SIZE = 4  # the Bayer matrix: 8x8 scored the same, 5-8 % bigger (finer, less regular)
 SMOOTH = 4  # the largest 3x3 luma (and alpha) range that is dithered
 ITERATIONS = 6  # Lloyd iterations; the gain after ~5 is small
 CHUNK = 1 << 19  # point x candidate pairs per block in the nearest-entry search (memory)
