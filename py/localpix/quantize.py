@@ -80,7 +80,8 @@ def _histogram(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     uniq, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
     colours = np.stack([(uniq >> np.uint32(8 * i)) & 0xFF for i in range(pixels.shape[1])],
                        axis=1).astype(np.uint8)
-    return colours, counts.astype(np.float64), inverse.reshape(-1)
+    # int32 indices: half the memory of numpy's default on a 12 MP photo (48 MB, not 96)
+    return colours, counts.astype(np.float64), inverse.reshape(-1).astype(np.int32)
 
 
 def _binned(colours: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -336,4 +337,6 @@ def _dithered(size: tuple[int, int], pal: np.ndarray, colours: np.ndarray, lut: 
     w, h = size
     tile = _bayer(DITHER_SIZE).astype(np.float32)
     threshold = np.tile(tile, (h // DITHER_SIZE + 1, w // DITHER_SIZE + 1))[:h, :w].reshape(-1)
-    return np.where(threshold < t[inverse], other[inverse], lut[inverse]).astype(np.uint8)
+    # uint8 before indexing per pixel: the per-pixel temporaries stay 1 byte a pixel
+    return np.where(threshold < t[inverse], other.astype(np.uint8)[inverse],
+                    lut.astype(np.uint8)[inverse])
