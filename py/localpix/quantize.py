@@ -292,11 +292,12 @@ class Quantizer:
         # Exact nearest entry for every distinct colour, then per pixel through the inverse.
         lut = _nearest(_space(self.colours.astype(np.float32)), _space(pal.astype(np.float32)),
                        self.colours)
+        indices = lut.astype(np.uint8)[self.inverse]
         if dither:
-            indices = _dithered(self.image.size, pal, self.colours, lut, self.inverse)
-            indices = np.where(self._smooth(), indices, lut.astype(np.uint8)[self.inverse])
-        else:
-            indices = lut.astype(np.uint8)[self.inverse]
+            where = np.flatnonzero(self._smooth())
+            if len(where):
+                indices[where] = _dithered(self.image.width, pal, self.colours, lut,
+                                           self.inverse[where], where)
         out = Image.frombytes("P", self.image.size, indices.tobytes())
         out.putpalette(pal.tobytes(), rawmode="RGBA" if pal.shape[1] == 4 else "RGB")
         return out
@@ -320,23 +321,28 @@ def _bayer(size: int) -> np.ndarray:
     return (m + 0.5) / m.size
 
 
-def _dithered(size: tuple[int, int], pal: np.ndarray, colours: np.ndarray, lut: np.ndarray,
-              inverse: np.ndarray) -> np.ndarray:
-    """Ordered two-colour dithering: a distinct colour c lies between its nearest entry p1 and
-    its second nearest p2; a fraction t (c's position along p1 -> p2) of its pixels, picked by
-    an ordered threshold pattern, take p2, so the local average moves towards c. Exact colours
-    (t = 0) are never dithered, and a regular pattern deflates well. (Pillow's Floyd-Steinberg,
-    whose palette lookup is approximate, lost 5-17 SSIMULACRA2 points against no dither.)"""
-    points = _space(colours.astype(np.float32))
+def _dithered(width: int, pal: np.ndarray, colours: np.ndarray, lut: np.ndarray,
+              ids: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """Palette indices for the pixels at flat positions `where` (of colours `ids`), by ordered
+    two-colour dithering: a distinct colour c lies between its nearest entry p1 and its second
+    nearest p2; a fraction t (c's position along p1 -> p2) of its pixels, picked by an ordered
+    threshold pattern, take p2, so the local average moves towards c. Exact colours (t = 0)
+    are never dithered, and a regular pattern deflates well. (Pillow's Floyd-Steinberg, whose
+    palette lookup is approximate, lost 5-17 SSIMULACRA2 points against no dither.)"""
+    # Only the colours that occur here: on photos few pixels are smooth.
+    seen = np.zeros(len(colours), dtype=bool)
+    seen[ids] = True
+    used = np.flatnonzero(seen)
+    local = np.cumsum(seen, dtype=np.int32)[ids] - 1
+    points = _space(colours[used].astype(np.float32))
     pal_points = _space(pal.astype(np.float32))
-    other = _nearest(points, pal_points, colours, rank=1)
-    p1 = pal_points[lut]
+    other = _nearest(points, pal_points, colours[used], rank=1)
+    p1 = pal_points[lut[used]]
     step = pal_points[other] - p1
     t = (step * (points - p1)).sum(1) / np.maximum((step * step).sum(1), 1e-6)
     t = np.clip(t, 0, 0.5).astype(np.float32)
-    w, h = size
     tile = _bayer(DITHER_SIZE).astype(np.float32)
-    threshold = np.tile(tile, (h // DITHER_SIZE + 1, w // DITHER_SIZE + 1))[:h, :w].reshape(-1)
+    threshold = tile[(where // width) % DITHER_SIZE, (where % width) % DITHER_SIZE]
     # uint8 before indexing per pixel: the per-pixel temporaries stay 1 byte a pixel
-    return np.where(threshold < t[inverse], other.astype(np.uint8)[inverse],
-                    lut.astype(np.uint8)[inverse])
+    return np.where(threshold < t[local], other.astype(np.uint8)[local],
+                    lut[used].astype(np.uint8)[local])
