@@ -47,8 +47,10 @@ def centre_crop(im: Image.Image, size: int = CROP) -> Image.Image:
 
 
 def decode_rgb(data: bytes) -> Image.Image:
+    """An output's pixels as the reference was prepared (alpha, also a palette's, onto white)."""
     with Image.open(io.BytesIO(data)) as im:
-        return load_upright_rgb(data) if im.mode not in ("RGB", "L", "P") else im.convert("RGB")
+        plain = im.mode in ("RGB", "L") or (im.mode == "P" and "transparency" not in im.info)
+        return im.convert("RGB") if plain else load_upright_rgb(data)
 
 
 # ---- SSIMULACRA2 ------------------------------------------------------------------------------
@@ -137,6 +139,29 @@ def bytes_at_score(points: Sequence[Point], target: float) -> float | None:
     return None
 
 
+def overlap_ratio(ours: Sequence[Point], ref: Sequence[Point], floor: float = 50.0,
+                  steps: int = 5) -> float | None:
+    """Geometric mean of ours/ref bytes at `steps` scores spread evenly over the score range both
+    curves cover (above `floor`): a comparison at matched scores that exists whenever the two
+    sweeps overlap at all, whatever score levels an image happens to land on."""
+
+    def span(points: Sequence[Point]) -> tuple[float, float]:
+        scores = [p.score for p in points]
+        return max(min(scores), floor), max(scores)
+
+    (lo1, hi1), (lo2, hi2) = span(ours), span(ref)
+    lo, hi = max(lo1, lo2), min(hi1, hi2)
+    if not ours or not ref or lo > hi:
+        return None
+    ratios = []
+    for i in range(steps):
+        target = lo + (hi - lo) * i / max(steps - 1, 1)
+        a, b = bytes_at_score(ours, target), bytes_at_score(ref, target)
+        if a is not None and b is not None:
+            ratios.append(a / b)
+    return geomean(ratios)
+
+
 def geomean(values: Sequence[float]) -> float | None:
     values = [v for v in values if v is not None and v > 0]
     if not values:
@@ -180,9 +205,11 @@ def have_pngquant() -> bool:
     return shutil.which("pngquant") is not None
 
 
-def pngquant(png: bytes, colors: int) -> bytes:
-    """Debian pngquant (libimagequant), default speed and dithering, to `colors` colours."""
-    proc = subprocess.run(["pngquant", "--force", str(colors), "-"], input=png,
+def pngquant(png: bytes, colors: int, dither: bool = True) -> bytes:
+    """Debian pngquant (libimagequant), default speed, to `colors` colours; Floyd-Steinberg
+    dithering (its default) or none (--nofs)."""
+    flags = [] if dither else ["--nofs"]
+    proc = subprocess.run(["pngquant", "--force", *flags, str(colors), "-"], input=png,
                           capture_output=True, check=True, timeout=300)
     return proc.stdout
 

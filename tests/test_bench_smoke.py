@@ -53,5 +53,23 @@ def test_native_encoders_give_decodable_images(small: Image.Image) -> None:
                  core.localpix_native(core.bmp_bytes(small), format="jpeg", quality=80)):
         assert Image.open(io.BytesIO(data)).size == small.size
     if core.have_pngquant():
-        quantized = core.pngquant(core.png_bytes(small), 64)
-        assert Image.open(io.BytesIO(quantized)).mode == "P"
+        for dither in (True, False):
+            quantized = core.pngquant(core.png_bytes(small), 64, dither)
+            assert Image.open(io.BytesIO(quantized)).mode == "P"
+
+
+def test_decode_rgb_puts_palette_alpha_onto_white() -> None:
+    png = core.png_bytes(Image.new("RGBA", (4, 4), (0, 0, 0, 0)).quantize(2))
+    assert Image.open(io.BytesIO(png)).mode == "P"
+    assert core.decode_rgb(png).getpixel((0, 0)) == (255, 255, 255)
+
+
+def test_overlap_ratio_compares_where_both_curves_reach() -> None:
+    ref = [core.Point(0, 1000, 60.0), core.Point(0, 2000, 90.0)]
+    half = [core.Point(0, 500, 70.0), core.Point(0, 1000, 99.0)]  # half the bytes, but higher
+    assert core.overlap_ratio(half, ref) is not None
+    # at each shared score (70..90) ours is smaller than ref, by an amount that varies with score
+    assert 0.3 < core.overlap_ratio(half, ref) < 0.7
+    assert core.overlap_ratio(ref, ref) == pytest.approx(1.0)
+    apart = [core.Point(0, 100, 95.0), core.Point(0, 200, 99.0)]
+    assert core.overlap_ratio(apart, ref) is None

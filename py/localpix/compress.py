@@ -394,19 +394,23 @@ def _encoder(image: Image.Image, job: _Job) -> Encoder:
 
         return webp
 
+    quantizer: list[object] = []  # made on first use, kept for the target-size search
+
     def png(colors: int | None) -> bytes:
         colors = colors or opts.png_colors
         im = image
         if colors is not None and not (im.mode == "P" and _palette_size(im) <= colors):
-            im = _quantize(image, colors, opts.png_dither)
+            im = _quantize(image, colors, opts.png_dither, quantizer)
             if _icc_for(im, job) is None:
                 extra.pop("icc_profile", None)
-        out = save(im, optimize=True)
-        if autoquality.available():  # numpy: choose the PNG filters ourselves
-            from .pngwrite import optimise
+        if not autoquality.available():
+            return save(im, optimize=True)
+        from .pngwrite import optimise  # numpy: choose the PNG filters ourselves
 
-            out = optimise(out, im)
-        return out
+        # Palette data re-deflated at level 9 by optimise always beat Pillow's own level 9
+        # (measured), so Pillow's pass only needs to be quick there.
+        return optimise(save(im, compress_level=1) if im.mode == "P" else save(im, optimize=True),
+                        im)
 
     return png
 
@@ -503,11 +507,22 @@ def _exact_palette(image: Image.Image) -> Image.Image | None:
     return palette
 
 
-def _quantize(image: Image.Image, colors: int, dither: bool) -> Image.Image:
-    """Lossy palette. Pyodide's Pillow has no libimagequant: use quantizers present everywhere
-    (fast octree for alpha, median cut otherwise). Pillow dithers only when remapping to a given
-    palette, and only RGB images; so: median cut for the palette, then a dithered remap."""
-    if image.mode in ("RGBA", "LA", "PA"):
+def _quantize(image: Image.Image, colors: int, dither: bool, cache: list[object]
+              ) -> Image.Image:
+    """Lossy palette: localpix.quantize's k-means palette when numpy is there (its histogram is
+    kept in `cache` for the next call). Otherwise quantizers present in every Pillow (Pyodide's
+    has no libimagequant): fast octree for alpha, median cut plus Pillow's dithered remap (it
+    dithers only when remapping to a given palette, and only RGB images)."""
+    alpha = image.mode in ("RGBA", "LA", "PA")
+    if autoquality.available():
+        from .quantize import Quantizer
+
+        if not cache:
+            cache.append(Quantizer(image.convert("RGBA" if alpha else "RGB")))
+        quantizer = cache[0]
+        assert isinstance(quantizer, Quantizer)
+        return quantizer.quantize(colors, dither)
+    if alpha:
         return image.convert("RGBA").quantize(colors, method=Image.Quantize.FASTOCTREE)
     rgb = image.convert("RGB")
     palette = rgb.quantize(colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)

@@ -48,3 +48,23 @@ def test_compress_png_is_smaller_than_pillows_and_identical() -> None:
     back = Image.open(io.BytesIO(result.data)).convert("RGB")
     assert back.tobytes() == im.tobytes()
     assert result.output_size <= len(buf.getvalue())
+
+
+def _trns(png: bytes) -> bytes | None:
+    return next((body for kind, body in pngwrite._chunks(png) if kind == b"tRNS"), None)
+
+
+@pytest.mark.parametrize("translucent", [3, 0])
+def test_palette_alpha_list_stops_at_the_last_translucent_entry(translucent: int) -> None:
+    im = _picture("RGB").quantize(16, dither=Image.Dither.NONE)
+    rgb = im.getpalette() or []
+    alphas = [40 * i for i in range(translucent)] + [255] * (len(rgb) // 3 - translucent)
+    im.putpalette(bytes(c for i in range(len(rgb) // 3)
+                        for c in (*rgb[3 * i : 3 * i + 3], alphas[i])), rawmode="RGBA")
+    buf = io.BytesIO()
+    im.save(buf, "PNG", optimize=True)
+    assert len(_trns(buf.getvalue()) or b"") >= 16  # Pillow lists every entry
+    out = pngwrite.optimise(buf.getvalue(), im)
+    assert _trns(out) == (bytes(alphas[:translucent]) or None)
+    back = Image.open(io.BytesIO(out)).convert("RGBA")
+    assert back.tobytes() == im.convert("RGBA").tobytes()
