@@ -115,6 +115,7 @@ window.localpix = window.localpix || {};
       if (!this.everReady) {
         this.everReady = true;
         this.firstReadyMs = message.ms;
+        this.firstPhases = message.phases || {};
       }
       this.updateState();
       this.pump();

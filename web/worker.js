@@ -5,7 +5,8 @@
 //   page -> worker  {type: "process", id, name, bytes: ArrayBuffer, request: {mode, options}}
 //                   (request as in py/localpix/bridge.py; the worker adds `name`)
 //   worker -> page  {type: "status", text}                       (start-up progress)
-//                   {type: "ready", ms, versions, net}
+//                   {type: "ready", ms, phases, versions, net}  (phases: ms since start at
+//                    each step, and how Python started: snapshot "loaded" | "made" | ...)
 //                   {type: "failed", error}                      (the engine could not start)
 //                   {type: "result", id, response, bytes: ArrayBuffer | null, crc32, ms, net,
 //                    fatal?: true}
@@ -80,29 +81,143 @@ function crc32(bytes) {
 }
 
 // ---- the engine ----
+// Start-up, in the order that keeps the CPU busy with only what "ready" needs:
+// - build-info.json, the engine wheel and the lazily installed wheels (numpy) are fetched while
+//   Pyodide boots, so no request is left for after "ready" (the network meter must stay 0);
+// - Python itself starts from a memory snapshot of an already initialised interpreter when this
+//   browser has one for this very build (made on the first visit, kept in Cache Storage);
+// - Pillow is loaded as a package; the engine wheel is unpacked straight into site-packages (no
+//   micropip: there is nothing to resolve); numpy is unpacked but imported only when a job needs
+//   it (PNG filters, automatic quality), so its native modules don't delay the first photo.
+const SNAPSHOT_CACHE = "localpix-snapshot";
+// Imported before the snapshot is taken: the standard library the engine and Pillow use.
+const SNAPSHOT_IMPORTS = [
+  "json", "traceback", "dataclasses", "typing", "struct", "zlib", "re", "io", "warnings",
+  "collections.abc", "enum", "functools", "math", "xml.etree.ElementTree", "logging", "subprocess",
+  "decimal", "fractions", "inspect", "ast", "copy", "string", "weakref", "base64",
+];
+
+function fetchOk(url) {
+  return fetch(url).then((response) => {
+    if (!response.ok) throw new Error(`${url.pathname}: HTTP ${response.status}`);
+    return response;
+  });
+}
+
+async function sha256Hex(bytes) {
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Cache Storage for the snapshot, or null where there is none (file:// single file, private
+ *  modes that refuse it): then Python simply starts the normal way. */
+async function snapshotStore(info) {
+  if (!info.build || typeof caches === "undefined") return null;
+  try {
+    const cache = await caches.open(SNAPSHOT_CACHE);
+    // One entry per place the app is served from; its build is part of the key and is checked
+    // again on use, so a snapshot from another build is never loaded.
+    const key = new URL(`pyodide-snapshot?build=${info.build}`, BASE).href;
+    return { cache, key };
+  } catch {
+    return null;
+  }
+}
+
+/** The stored snapshot's bytes if present, whole and of this build; otherwise null (a bad one
+ *  is deleted). */
+async function readSnapshot(store, info) {
+  const response = await store.cache.match(store.key);
+  if (!response) return null;
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const ok = response.headers.get("x-localpix-build") === info.build
+    && Number(response.headers.get("x-localpix-length")) === bytes.length
+    && response.headers.get("x-localpix-sha256") === await sha256Hex(bytes);
+  if (ok) return bytes;
+  await store.cache.delete(store.key);
+  return null;
+}
+
+async function writeSnapshot(store, info, bytes) {
+  const headers = {
+    "Content-Type": "application/octet-stream",
+    "x-localpix-build": info.build,
+    "x-localpix-length": String(bytes.length),
+    "x-localpix-sha256": await sha256Hex(bytes),
+  };
+  // Snapshots of older builds go: each is ~20 MB.
+  for (const request of await store.cache.keys()) {
+    if (request.url !== store.key) await store.cache.delete(request);
+  }
+  await store.cache.put(store.key, new Response(bytes, { headers }));
+}
+
+/** Python, from this build's snapshot when there is a good one; else booted normally (and a
+ *  snapshot made for next time). */
+async function startPython(info, phases) {
+  const options = { indexURL: new URL("pyodide/", BASE).href };
+  const store = await snapshotStore(info);
+  if (store) {
+    try {
+      const snapshot = await readSnapshot(store, info);
+      if (snapshot) {
+        phases.snapshot = "loaded";
+        const pyodide = await loadPyodide({ ...options, _loadSnapshot: snapshot });
+        // The snapshot froze the hash seed and the random state: reseed what the engine may use.
+        if (pyodide.runPython("import random; random.seed(); 6 * 7") === 42) return pyodide;
+        throw new Error("the restored interpreter does not compute");
+      }
+    } catch (error) {
+      console.warn("localpix: ignoring the stored Python snapshot:", error);
+      phases.snapshot = "rejected";
+      await store.cache.delete(store.key).catch(() => {});
+    }
+  }
+  if (!store) return loadPyodide(options);
+  const pyodide = await loadPyodide({ ...options, _makeSnapshot: true });
+  pyodide.runPython(SNAPSHOT_IMPORTS.map((name) => `import ${name}`).join("\n"));
+  let snapshot = null;
+  try {
+    snapshot = pyodide.makeMemorySnapshot();
+  } catch (error) {
+    console.warn("localpix: could not make a Python snapshot:", error);
+  }
+  // Stored in the background: "ready" does not wait for ~20 MB to be hashed and written.
+  if (snapshot) writeSnapshot(store, info, snapshot).catch((error) => console.warn("localpix: snapshot not stored:", error));
+  phases.snapshot = snapshot ? "made" : "none";
+  return pyodide;
+}
+
 async function startEngine() {
   const started = performance.now();
+  const phases = {};
+  const mark = (name) => { phases[name] = Math.round(performance.now() - started); };
   post({ type: "status", text: "Loading Python…" });
-  const info = await (await fetch(new URL("build-info.json", BASE))).json();
-  const pyodide = await loadPyodide({ indexURL: new URL("pyodide/", BASE).href });
+  const info = await (await fetchOk(new URL("build-info.json", BASE))).json();
+  // Everything unpacked below, fetched while Python boots.
+  const archives = [info.engine_wheel, ...Object.values(info.lazy || {})].map(
+    (path) => fetchOk(new URL(path, BASE)).then((response) => response.arrayBuffer()));
+  archives.forEach((promise) => promise.catch(() => {})); // awaited below; no unhandled noise
+  const pyodide = await startPython(info, phases);
+  mark("python");
   post({ type: "status", text: "Loading Pillow…" });
-  // Every package the build shipped (Pillow, micropip and whatever the engine needs), all from
-  // dist/pyodide/ next to the verified lock file.
-  await pyodide.loadPackage(Object.keys(info.packages || { micropip: 1, pillow: 1 }), { messageCallback: () => {} });
+  await pyodide.loadPackage(info.load, { messageCallback: () => {} });
+  mark("packages");
   post({ type: "status", text: "Loading the localpix engine…" });
-  const micropip = pyodide.pyimport("micropip");
-  // deps=False: Pillow is already loaded from dist/, and micropip must never ask an index.
-  await micropip.install.callKwargs(new URL(info.engine_wheel, BASE).href, { deps: false });
-  micropip.destroy();
+  for (const bytes of await Promise.all(archives)) pyodide.unpackArchive(bytes, "wheel");
   const process = pyodide.runPython(
+    "import importlib\n" +
+    "importlib.invalidate_caches()\n" +
     "from localpix.bridge import process\n" +
     "lambda data, request: process(data.to_bytes(), request)"
   );
+  mark("engine");
   readyAt = performance.now();
   watchNetwork();
   post({
     type: "ready",
     ms: Math.round(readyAt - started),
+    phases,
     versions: { pyodide: info.pyodide, ...info.packages, engine: info.engine_wheel },
     net: netSinceReady(),
   });
