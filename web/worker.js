@@ -90,6 +90,7 @@ function crc32(bytes) {
 //   micropip: there is nothing to resolve); numpy is unpacked but imported only when a job needs
 //   it (PNG filters, automatic quality), so its native modules don't delay the first photo.
 const SNAPSHOT_CACHE = "localpix-snapshot";
+const afterReady = []; // work that must not delay "ready"
 // Imported before the snapshot is taken: the standard library the engine and Pillow use.
 const SNAPSHOT_IMPORTS = [
   "json", "traceback", "dataclasses", "typing", "struct", "zlib", "re", "io", "warnings",
@@ -182,9 +183,12 @@ async function startPython(info, phases) {
   } catch (error) {
     console.warn("localpix: could not make a Python snapshot:", error);
   }
-  // Stored in the background: "ready" does not wait for ~20 MB to be hashed and written.
-  if (snapshot) writeSnapshot(store, info, snapshot).catch((error) => console.warn("localpix: snapshot not stored:", error));
   phases.snapshot = snapshot ? "made" : "none";
+  // Stored once the engine is ready: hashing and writing ~20 MB must not delay the first start.
+  if (snapshot) {
+    afterReady.push(() => writeSnapshot(store, info, snapshot)
+      .catch((error) => console.warn("localpix: snapshot not stored:", error)));
+  }
   return pyodide;
 }
 
@@ -221,6 +225,7 @@ async function startEngine() {
     versions: { pyodide: info.pyodide, ...info.packages, engine: info.engine_wheel },
     net: netSinceReady(),
   });
+  for (const task of afterReady.splice(0)) setTimeout(task, 0);
   return process;
 }
 
