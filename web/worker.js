@@ -125,18 +125,18 @@ async function snapshotStore(info) {
   }
 }
 
-/** The stored snapshot's bytes if present, whole and of this build; otherwise null (a bad one
- *  is deleted). */
+/** The stored snapshot's bytes, or null if there is none; throws if the stored one is not
+ *  whole or not of this build. */
 async function readSnapshot(store, info) {
   const response = await store.cache.match(store.key);
   if (!response) return null;
   const bytes = new Uint8Array(await response.arrayBuffer());
-  const ok = response.headers.get("x-localpix-build") === info.build
-    && Number(response.headers.get("x-localpix-length")) === bytes.length
-    && response.headers.get("x-localpix-sha256") === await sha256Hex(bytes);
-  if (ok) return bytes;
-  await store.cache.delete(store.key);
-  return null;
+  if (response.headers.get("x-localpix-build") !== info.build
+      || Number(response.headers.get("x-localpix-length")) !== bytes.length
+      || response.headers.get("x-localpix-sha256") !== await sha256Hex(bytes)) {
+    throw new Error("the stored snapshot is damaged or of another build");
+  }
+  return bytes;
 }
 
 async function writeSnapshot(store, info, bytes) {
@@ -146,35 +146,39 @@ async function writeSnapshot(store, info, bytes) {
     "x-localpix-length": String(bytes.length),
     "x-localpix-sha256": await sha256Hex(bytes),
   };
-  // Snapshots of older builds go: each is ~20 MB.
+  // This copy's snapshots of other builds go (each is ~20 MB); other copies' stay.
+  const place = (url) => url.split("?")[0];
   for (const request of await store.cache.keys()) {
-    if (request.url !== store.key) await store.cache.delete(request);
+    if (place(request.url) === place(store.key) && request.url !== store.key) await store.cache.delete(request);
   }
   await store.cache.put(store.key, new Response(bytes, { headers }));
 }
 
-/** Python, from this build's snapshot when there is a good one; else booted normally (and a
- *  snapshot made for next time). */
+/** Python, from this build's snapshot when there is a good one; else booted normally, and a
+ *  snapshot made for next time. phases.snapshot says which: "loaded" | "made" | "replaced" (a
+ *  stored one was unusable: ignored, deleted, made anew) | "none" (could not make one); absent
+ *  where there is no storage for it (the single file from file://). */
 async function startPython(info, phases) {
   const options = { indexURL: new URL("pyodide/", BASE).href };
   const store = await snapshotStore(info);
-  if (store) {
-    try {
-      const snapshot = await readSnapshot(store, info);
-      if (snapshot) {
-        phases.snapshot = "loaded";
-        const pyodide = await loadPyodide({ ...options, _loadSnapshot: snapshot });
-        // The snapshot froze the hash seed and the random state: reseed what the engine may use.
-        if (pyodide.runPython("import random; random.seed(); 6 * 7") === 42) return pyodide;
+  if (!store) return loadPyodide(options);
+  let unusable = false;
+  try {
+    const stored = await readSnapshot(store, info);
+    if (stored) {
+      const pyodide = await loadPyodide({ ...options, _loadSnapshot: stored });
+      // The snapshot froze the random state (and the hash seed): reseed what the engine may use.
+      if (pyodide.runPython("import random; random.seed(); 6 * 7") !== 42) {
         throw new Error("the restored interpreter does not compute");
       }
-    } catch (error) {
-      console.warn("localpix: ignoring the stored Python snapshot:", error);
-      phases.snapshot = "rejected";
-      await store.cache.delete(store.key).catch(() => {});
+      phases.snapshot = "loaded";
+      return pyodide;
     }
+  } catch (error) {
+    console.warn("localpix: not using the stored Python snapshot:", error);
+    unusable = true;
+    await store.cache.delete(store.key).catch(() => {});
   }
-  if (!store) return loadPyodide(options);
   const pyodide = await loadPyodide({ ...options, _makeSnapshot: true });
   pyodide.runPython(SNAPSHOT_IMPORTS.map((name) => `import ${name}`).join("\n"));
   let snapshot = null;
@@ -183,7 +187,7 @@ async function startPython(info, phases) {
   } catch (error) {
     console.warn("localpix: could not make a Python snapshot:", error);
   }
-  phases.snapshot = snapshot ? "made" : "none";
+  phases.snapshot = !snapshot ? "none" : unusable ? "replaced" : "made";
   // Stored once the engine is ready: hashing and writing ~20 MB must not delay the first start.
   if (snapshot) {
     afterReady.push(() => writeSnapshot(store, info, snapshot)

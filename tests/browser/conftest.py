@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, Request
+from playwright.sync_api import BrowserContext, Page, Request
 
 from .proxy import LoggingProxy
 
@@ -99,3 +99,25 @@ class PageTraffic:
 @pytest.fixture
 def traffic(context: BrowserContext) -> PageTraffic:
     return PageTraffic(context)
+
+
+# What the engine worker keeps in Cache Storage: its Python snapshot (web/worker.js).
+STORED_SNAPSHOTS = """async () => {
+    const cache = await caches.open("localpix-snapshot");
+    const found = [];
+    for (const request of await cache.keys()) {
+        const response = await cache.match(request);
+        found.push({url: request.url, build: response.headers.get("x-localpix-build"),
+                    bytes: (await response.arrayBuffer()).byteLength});
+    }
+    return found;
+}"""
+
+
+def wait_for_stored_snapshot(page: Page, timeout_s: float = 120) -> list[dict]:
+    """The snapshot entries once there is one (it is written just after the engine is ready)."""
+    deadline = time.monotonic() + timeout_s
+    while not (found := page.evaluate(STORED_SNAPSHOTS)):
+        assert time.monotonic() < deadline, "the engine stored no Python snapshot"
+        time.sleep(0.2)
+    return found
