@@ -87,8 +87,8 @@ function crc32(bytes) {
 // - Python itself starts from a memory snapshot of an already initialised interpreter when this
 //   browser has one for this very build (made on the first visit, kept in Cache Storage);
 // - Pillow is loaded as a package; the engine wheel is unpacked straight into site-packages (no
-//   micropip: there is nothing to resolve); numpy is unpacked but imported only when a job needs
-//   it (PNG filters, automatic quality), so its native modules don't delay the first photo.
+//   micropip: there is nothing to resolve); numpy is unpacked after "ready" and imported only
+//   when a job needs it (PNG filters, automatic quality): its native modules delay no start.
 const SNAPSHOT_CACHE = "localpix-snapshot";
 const afterReady = []; // work that must not delay "ready"
 // Imported before the snapshot is taken: the standard library the engine and Pillow use.
@@ -212,14 +212,28 @@ async function startEngine() {
   await pyodide.loadPackage(info.load, { messageCallback: () => {} });
   mark("packages");
   post({ type: "status", text: "Loading the localpix engine…" });
-  for (const bytes of await Promise.all(archives)) pyodide.unpackArchive(bytes, "wheel");
-  const process = pyodide.runPython(
+  // All fetched before "ready": nothing is left to fetch after it.
+  const [engineWheel, ...lazyWheels] = await Promise.all(archives);
+  pyodide.unpackArchive(engineWheel, "wheel");
+  const bridge = pyodide.runPython(
     "import importlib\n" +
     "importlib.invalidate_caches()\n" +
     "from localpix.bridge import process\n" +
     "lambda data, request: process(data.to_bytes(), request)"
   );
   mark("engine");
+  // The lazy wheels' files go in when the engine is first idle after "ready", or just before the
+  // first job if that comes sooner; their modules are imported only by the jobs that need them.
+  const unpackLazy = () => {
+    if (!lazyWheels.length) return;
+    for (const bytes of lazyWheels.splice(0)) pyodide.unpackArchive(bytes, "wheel");
+    pyodide.runPython("import importlib\nimportlib.invalidate_caches()");
+  };
+  afterReady.push(unpackLazy);
+  const process = (data, request) => {
+    unpackLazy();
+    return bridge(data, request);
+  };
   readyAt = performance.now();
   watchNetwork();
   post({
