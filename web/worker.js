@@ -91,11 +91,12 @@ function crc32(bytes) {
 //   when a job needs it (PNG filters, automatic quality): its native modules delay no start.
 const SNAPSHOT_CACHE = "localpix-snapshot";
 const afterReady = []; // work that must not delay "ready"
-// Imported before the snapshot is taken: the standard library the engine and Pillow use.
+// Imported before the snapshot is taken: the standard library that loading Pillow and importing
+// the engine use (Pyodide's standard library is source: each import compiles it, every start).
 const SNAPSHOT_IMPORTS = [
-  "json", "traceback", "dataclasses", "typing", "struct", "zlib", "re", "io", "warnings",
-  "collections.abc", "enum", "functools", "math", "xml.etree.ElementTree", "logging", "subprocess",
-  "decimal", "fractions", "inspect", "ast", "copy", "string", "weakref", "base64",
+  "json", "dataclasses", "xml.etree.ElementTree", "decimal", "fractions", "base64", "numbers",
+  "tarfile", "csv", "datetime", "calendar", "email.message", "email.utils", "email.header",
+  "importlib.metadata", "encodings.cp437",
 ];
 
 function fetchOk(url) {
