@@ -114,10 +114,14 @@ STORED_SNAPSHOTS = """async () => {
 }"""
 
 
-def wait_for_stored_snapshot(page: Page, timeout_s: float = 120) -> list[dict]:
-    """The snapshot entries once there is one (it is written just after the engine is ready)."""
+def wait_for_stored_snapshot(page: Page, build: str | None = None,
+                             timeout_s: float = 120) -> list[dict]:
+    """The snapshot entries once there is one (of `build`, if given): it is written just after
+    the engine is ready."""
     deadline = time.monotonic() + timeout_s
-    while not (found := page.evaluate(STORED_SNAPSHOTS)):
-        assert time.monotonic() < deadline, "the engine stored no Python snapshot"
+    while True:
+        found = page.evaluate(STORED_SNAPSHOTS)
+        if any(build in (None, entry["build"]) for entry in found):
+            return found
+        assert time.monotonic() < deadline, f"the engine stored no Python snapshot: {found}"
         time.sleep(0.2)
-    return found

@@ -84,7 +84,7 @@ def test_an_unusable_snapshot_is_replaced_and_the_engine_still_starts(
     page.reload()
     assert start(page)["snapshot"] == "replaced"
     # The bad entry (and another build's) made way for a good one of this build...
-    [entry] = [e for e in wait_for_stored_snapshot(page) if e["build"] == build]
+    [entry] = [e for e in wait_for_stored_snapshot(page, build) if e["build"] == build]
     stored = page.evaluate(
         "async () => (await (await caches.open('localpix-snapshot')).keys()).map((r) => r.url)")
     assert stored == [entry["url"]] and f"build={build}" in entry["url"]
