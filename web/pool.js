@@ -1,5 +1,6 @@
 // The engine worker pool: N Pyodide workers (web/worker.js), started lazily, each processing one
-// file at a time. Only this file creates workers, and only through localpix.createWorker().
+// file at a time. Only this file creates workers, and only through localpix.createWorker() (or
+// adopts the first one, which web/boot.js started before the page was parsed).
 "use strict";
 window.localpix = window.localpix || {};
 
@@ -83,14 +84,22 @@ window.localpix = window.localpix || {};
   Pool.prototype.spawn = function spawn() {
     const slot = { no: this.nextNo++, state: "starting", job: null, net: { requests: 0, bytes: 0 } };
     if (lp.meter) lp.meter.engineStarted();
-    slot.worker = lp.createWorker();
-    slot.worker.onmessage = (event) => this.onMessage(slot, event.data);
-    slot.worker.onerror = (event) => {
+    const early = lp.takeEarlyWorker ? lp.takeEarlyWorker() : null;
+    slot.worker = early ? early.worker : lp.createWorker();
+    const onError = (event) => {
       event.preventDefault();
       this.onCrash(slot, event.message || "the worker stopped");
     };
+    slot.worker.onmessage = (event) => this.onMessage(slot, event.data);
+    slot.worker.onerror = onError;
     this.workers.push(slot);
     this.updateState();
+    if (early) {
+      for (const [kind, event] of early.events) {
+        if (kind === "message") this.onMessage(slot, event.data);
+        else onError(event);
+      }
+    }
     return slot;
   };
 
@@ -116,6 +125,7 @@ window.localpix = window.localpix || {};
       if (!this.everReady) {
         this.everReady = true;
         this.firstReadyMs = message.ms;
+        this.firstPhases = message.phases || {};
       }
       this.updateState();
       this.pump();

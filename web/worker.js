@@ -5,7 +5,8 @@
 //   page -> worker  {type: "process", id, name, bytes: ArrayBuffer, request: {mode, options}}
 //                   (request as in py/localpix/bridge.py; the worker adds `name`)
 //   worker -> page  {type: "status", text}                       (start-up progress)
-//                   {type: "ready", ms, versions, net, startup}
+//                   {type: "ready", ms, phases, versions, net, startup}  (phases: ms since
+//                    start at each step, and how Python started: snapshot "loaded" | "made" | ...)
 //                   {type: "failed", error}                      (the engine could not start)
 //                   {type: "result", id, response, bytes: ArrayBuffer | null, crc32, ms, net,
 //                    fatal?: true}
@@ -82,33 +83,171 @@ function crc32(bytes) {
 }
 
 // ---- the engine ----
+// Start-up, in the order that keeps the CPU busy with only what "ready" needs:
+// - build-info.json, the engine wheel and the lazily installed wheels (numpy) are fetched while
+//   Pyodide boots, so no request is left for after "ready" (the network meter must stay 0);
+// - Python itself starts from a memory snapshot of an already initialised interpreter when this
+//   browser has one for this very build (made on the first visit, kept in Cache Storage);
+// - Pillow is loaded as a package; the engine wheel is unpacked straight into site-packages (no
+//   micropip: there is nothing to resolve); numpy is unpacked after "ready" and imported only
+//   when a job needs it (PNG filters, automatic quality): its native modules delay no start.
+const SNAPSHOT_CACHE = "localpix-snapshot";
+const afterReady = []; // work that must not delay "ready"
+// Imported before the snapshot is taken: the standard library that loading Pillow and importing
+// the engine use (Pyodide's standard library is source: each import compiles it, every start).
+const SNAPSHOT_IMPORTS = [
+  "json", "dataclasses", "xml.etree.ElementTree", "decimal", "fractions", "base64", "numbers",
+  "tarfile", "csv", "datetime", "calendar", "email.message", "email.utils", "email.header",
+  "importlib.metadata", "encodings.cp437",
+];
+
+function fetchOk(url) {
+  return fetch(url).then((response) => {
+    if (!response.ok) throw new Error(`${url.pathname}: HTTP ${response.status}`);
+    return response;
+  });
+}
+
+async function sha256Hex(bytes) {
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Cache Storage for the snapshot, or null where there is none (file:// single file, private
+ *  modes that refuse it): then Python simply starts the normal way. */
+async function snapshotStore(info) {
+  if (!info.build || typeof caches === "undefined") return null;
+  try {
+    const cache = await caches.open(SNAPSHOT_CACHE);
+    // One entry per place the app is served from; its build is part of the key and is checked
+    // again on use, so a snapshot from another build is never loaded.
+    const key = new URL(`pyodide-snapshot?build=${info.build}`, BASE).href;
+    return { cache, key };
+  } catch {
+    return null;
+  }
+}
+
+/** The stored snapshot's bytes, or null if there is none; throws if the stored one is not
+ *  whole or not of this build. */
+async function readSnapshot(store, info) {
+  const response = await store.cache.match(store.key);
+  if (!response) return null;
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (response.headers.get("x-localpix-build") !== info.build
+      || Number(response.headers.get("x-localpix-length")) !== bytes.length
+      || response.headers.get("x-localpix-sha256") !== await sha256Hex(bytes)) {
+    throw new Error("the stored snapshot is damaged or of another build");
+  }
+  return bytes;
+}
+
+async function writeSnapshot(store, info, bytes) {
+  const headers = {
+    "Content-Type": "application/octet-stream",
+    "x-localpix-build": info.build,
+    "x-localpix-length": String(bytes.length),
+    "x-localpix-sha256": await sha256Hex(bytes),
+  };
+  // This copy's snapshots of other builds go (each is ~20 MB); other copies' stay.
+  const place = (url) => url.split("?")[0];
+  for (const request of await store.cache.keys()) {
+    if (place(request.url) === place(store.key) && request.url !== store.key) await store.cache.delete(request);
+  }
+  await store.cache.put(store.key, new Response(bytes, { headers }));
+}
+
+/** Python, from this build's snapshot when there is a good one; else booted normally, and a
+ *  snapshot made for next time. phases.snapshot says which: "loaded" | "made" | "replaced" (a
+ *  stored one was unusable: ignored, deleted, made anew) | "none" (could not make one); absent
+ *  where there is no storage for it (the single file from file://). */
+async function startPython(info, phases) {
+  const options = { indexURL: new URL("pyodide/", BASE).href };
+  const store = await snapshotStore(info);
+  if (!store) return loadPyodide(options);
+  let unusable = false;
+  try {
+    const stored = await readSnapshot(store, info);
+    if (stored) {
+      const pyodide = await loadPyodide({ ...options, _loadSnapshot: stored });
+      // The snapshot froze the random state (and the hash seed): reseed what the engine may use.
+      if (pyodide.runPython("import random; random.seed(); 6 * 7") !== 42) {
+        throw new Error("the restored interpreter does not compute");
+      }
+      phases.snapshot = "loaded";
+      return pyodide;
+    }
+  } catch (error) {
+    console.warn("localpix: not using the stored Python snapshot:", error);
+    unusable = true;
+    await store.cache.delete(store.key).catch(() => {});
+  }
+  const pyodide = await loadPyodide({ ...options, _makeSnapshot: true });
+  pyodide.runPython(SNAPSHOT_IMPORTS.map((name) => `import ${name}`).join("\n"));
+  let snapshot = null;
+  try {
+    snapshot = pyodide.makeMemorySnapshot();
+  } catch (error) {
+    console.warn("localpix: could not make a Python snapshot:", error);
+  }
+  phases.snapshot = !snapshot ? "none" : unusable ? "replaced" : "made";
+  // Stored once the engine is ready: hashing and writing ~20 MB must not delay the first start.
+  if (snapshot) {
+    afterReady.push(() => writeSnapshot(store, info, snapshot)
+      .catch((error) => console.warn("localpix: snapshot not stored:", error)));
+  }
+  return pyodide;
+}
+
 async function startEngine() {
   const started = performance.now();
+  const phases = {};
+  const mark = (name) => { phases[name] = Math.round(performance.now() - started); };
   post({ type: "status", text: "Loading Python…" });
-  const info = await (await fetch(new URL("build-info.json", BASE))).json();
-  const pyodide = await loadPyodide({ indexURL: new URL("pyodide/", BASE).href });
+  const info = await (await fetchOk(new URL("build-info.json", BASE))).json();
+  // Everything unpacked below, fetched while Python boots.
+  const archives = [info.engine_wheel, ...Object.values(info.lazy || {})].map(
+    (path) => fetchOk(new URL(path, BASE)).then((response) => response.arrayBuffer()));
+  archives.forEach((promise) => promise.catch(() => {})); // awaited below; no unhandled noise
+  const pyodide = await startPython(info, phases);
+  mark("python");
   post({ type: "status", text: "Loading Pillow…" });
-  // Every package the build shipped (Pillow, micropip and whatever the engine needs), all from
-  // dist/pyodide/ next to the verified lock file.
-  await pyodide.loadPackage(Object.keys(info.packages || { micropip: 1, pillow: 1 }), { messageCallback: () => {} });
+  await pyodide.loadPackage(info.load, { messageCallback: () => {} });
+  mark("packages");
   post({ type: "status", text: "Loading the localpix engine…" });
-  const micropip = pyodide.pyimport("micropip");
-  // deps=False: Pillow is already loaded from dist/, and micropip must never ask an index.
-  await micropip.install.callKwargs(new URL(info.engine_wheel, BASE).href, { deps: false });
-  micropip.destroy();
-  const process = pyodide.runPython(
+  // All fetched before "ready": nothing is left to fetch after it.
+  const [engineWheel, ...lazyWheels] = await Promise.all(archives);
+  pyodide.unpackArchive(engineWheel, "wheel");
+  const bridge = pyodide.runPython(
+    "import importlib\n" +
+    "importlib.invalidate_caches()\n" +
     "from localpix.bridge import process\n" +
     "lambda data, request: process(data.to_bytes(), request)"
   );
+  mark("engine");
+  // The lazy wheels' files go in when the engine is first idle after "ready", or just before the
+  // first job if that comes sooner; their modules are imported only by the jobs that need them.
+  const unpackLazy = () => {
+    if (!lazyWheels.length) return;
+    for (const bytes of lazyWheels.splice(0)) pyodide.unpackArchive(bytes, "wheel");
+    pyodide.runPython("import importlib\nimportlib.invalidate_caches()");
+  };
+  afterReady.push(unpackLazy);
+  const process = (data, request) => {
+    unpackLazy();
+    return bridge(data, request);
+  };
   readyAt = performance.now();
   watchNetwork();
   post({
     type: "ready",
     ms: Math.round(readyAt - started),
+    phases,
     versions: { pyodide: info.pyodide, ...info.packages, engine: info.engine_wheel },
     net: netTotals(false),
     startup: netTotals(true),
   });
+  for (const task of afterReady.splice(0)) setTimeout(task, 0);
   return process;
 }
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, Request
+from playwright.sync_api import BrowserContext, Page, Request
 
 from .proxy import LoggingProxy
 
@@ -99,3 +99,29 @@ class PageTraffic:
 @pytest.fixture
 def traffic(context: BrowserContext) -> PageTraffic:
     return PageTraffic(context)
+
+
+# What the engine worker keeps in Cache Storage: its Python snapshot (web/worker.js).
+STORED_SNAPSHOTS = """async () => {
+    const cache = await caches.open("localpix-snapshot");
+    const found = [];
+    for (const request of await cache.keys()) {
+        const response = await cache.match(request);
+        found.push({url: request.url, build: response.headers.get("x-localpix-build"),
+                    bytes: (await response.arrayBuffer()).byteLength});
+    }
+    return found;
+}"""
+
+
+def wait_for_stored_snapshot(page: Page, build: str | None = None,
+                             timeout_s: float = 120) -> list[dict]:
+    """The snapshot entries once there is one (of `build`, if given): it is written just after
+    the engine is ready."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = page.evaluate(STORED_SNAPSHOTS)
+        if any(build in (None, entry["build"]) for entry in found):
+            return found
+        assert time.monotonic() < deadline, f"the engine stored no Python snapshot: {found}"
+        time.sleep(0.2)

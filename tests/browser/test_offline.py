@@ -19,7 +19,7 @@ from playwright.sync_api import BrowserContext, BrowserType, Page, Route, expect
 
 from conftest import CORPUS, exiftool
 
-from .conftest import ENGINE_START_TIMEOUT_MS, PageTraffic
+from .conftest import ENGINE_START_TIMEOUT_MS, PageTraffic, wait_for_stored_snapshot
 from .proxy import LoggingProxy
 
 PHOTO = CORPUS / "gps" / "DSCN0010.jpg"
@@ -128,10 +128,13 @@ def test_after_one_visit_the_app_works_with_the_network_off(
     version = page.locator("body").get_attribute("data-offline-version")
     assert version and re.fullmatch(r"[0-9a-f]{16}", version)
     caches = page.evaluate("async () => await caches.keys()")
-    assert sorted(caches) == sorted([f"localpix / {version}", "someone else's cache"])
+    # The engine worker keeps its Python snapshot in a cache of its own (web/worker.js).
+    assert sorted(caches) == sorted([f"localpix / {version}", "someone else's cache",
+                                     "localpix-snapshot"])
     assert any(url.endswith("/pyodide/pyodide.asm.wasm") for url in sw_urls), \
         "the service worker's precache requests were not observed"
 
+    wait_for_stored_snapshot(page)
     context.set_offline(True)
     offline_from = len(traffic.requests)
     started = time.monotonic()
@@ -140,6 +143,8 @@ def test_after_one_visit_the_app_works_with_the_network_off(
     print(f"\nservice worker: offline reload -> engine ready {time.monotonic() - started:.1f} s "
           f"(engine start {seconds:.1f} s)")
     page.locator("body[data-offline='ready']").wait_for(timeout=60_000)
+    # Offline too, Python started from the snapshot the first visit stored.
+    assert page.locator("body").get_attribute("data-engine-snapshot") == "loaded"
     process_photo(page, tmp_path)
 
     # Offline, everything the page and its workers asked for came from the service worker.
