@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, Request
+from playwright.sync_api import BrowserContext, Page, Request, expect
 
 from .proxy import LoggingProxy
 
@@ -125,3 +125,15 @@ def wait_for_stored_snapshot(page: Page, build: str | None = None,
             return found
         assert time.monotonic() < deadline, f"the engine stored no Python snapshot: {found}"
         time.sleep(0.2)
+
+
+def process_and_download(page: Page, source: Path, target: Path,
+                         timeout_ms: float = 120_000) -> bytes:
+    """Give the page one file, wait for its download link, save what it offers to `target`."""
+    page.locator("#file").set_input_files(source)
+    link = page.locator("a#download[href^='blob:']")
+    expect(link).to_be_visible(timeout=timeout_ms)
+    with page.expect_download() as download_info:
+        link.click()
+    download_info.value.save_as(target)
+    return target.read_bytes()

@@ -15,11 +15,16 @@ from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
-from playwright.sync_api import BrowserContext, BrowserType, Page, Route, expect
+from playwright.sync_api import BrowserContext, BrowserType, Page, Route
 
 from conftest import CORPUS, exiftool
 
-from .conftest import ENGINE_START_TIMEOUT_MS, PageTraffic, wait_for_stored_snapshot
+from .conftest import (
+    ENGINE_START_TIMEOUT_MS,
+    PageTraffic,
+    process_and_download,
+    wait_for_stored_snapshot,
+)
 from .proxy import LoggingProxy
 
 PHOTO = CORPUS / "gps" / "DSCN0010.jpg"
@@ -56,14 +61,7 @@ def wait_for_engine(page: Page) -> float:
 def process_photo(page: Page, tmp_path: Path) -> bytes:
     """Process the GPS-tagged photo, save the offered download and check it has no GPS."""
     assert any(key.startswith("GPS:") for key in exiftool(PHOTO.read_bytes()))
-    page.locator("#file").set_input_files(PHOTO)
-    link = page.locator("a#download[href^='blob:']")
-    expect(link).to_be_visible(timeout=120_000)
-    with page.expect_download() as download_info:
-        link.click()
-    output = tmp_path / "download.jpg"
-    download_info.value.save_as(output)
-    data = output.read_bytes()
+    data = process_and_download(page, PHOTO, tmp_path / "download.jpg")
     with Image.open(io.BytesIO(data)) as image:
         image.load()
         assert image.format == "JPEG" and image.width > 0

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page
 
 from conftest import CORPUS
 from localpix import CompressOptions, compress
 
-from .conftest import ENGINE_START_TIMEOUT_MS, wait_for_stored_snapshot
+from .conftest import ENGINE_START_TIMEOUT_MS, process_and_download, wait_for_stored_snapshot
 
 PNG = CORPUS / "formats" / "meta.png"
 
@@ -57,13 +57,8 @@ def start(page: Page) -> dict:
 def png_round_trip(page: Page, tmp_path: Path) -> None:
     """The restored engine really works, numpy (imported on first use) included: a PNG's
     automatic filters need it. Pixels must equal the native engine's output."""
-    page.locator("#file").set_input_files(PNG)
-    link = page.locator("a#download[href^='blob:']")
-    expect(link).to_be_visible(timeout=120_000)
-    with page.expect_download() as download_info:
-        link.click()
     out = tmp_path / "out.png"
-    download_info.value.save_as(out)
+    process_and_download(page, PNG, out)
     native = compress(PNG.read_bytes(), CompressOptions()).data
     with Image.open(out) as got, Image.open(io.BytesIO(native)) as want:
         assert got.format == "PNG" and not got.info

@@ -13,11 +13,11 @@ from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page
 
 from conftest import CORPUS, exiftool
 
-from .conftest import ENGINE_START_TIMEOUT_MS, PageTraffic
+from .conftest import ENGINE_START_TIMEOUT_MS, PageTraffic, process_and_download
 from .proxy import LoggingProxy
 
 PHOTO = CORPUS / "gps" / "DSCN0010.jpg"
@@ -45,17 +45,10 @@ def test_processing_a_photo_sends_nothing(
     exif_before = exiftool(PHOTO.read_bytes())
     assert any(key.startswith("GPS:") for key in exif_before), "the test photo must carry GPS"
 
-    page.locator("#file").set_input_files(PHOTO)
-    link = page.locator("a#download[href^='blob:']")
-    expect(link).to_be_visible(timeout=60_000)
-    with page.expect_download() as download_info:
-        link.click()
-    output = tmp_path / "download.jpg"
-    download_info.value.save_as(output)
+    data = process_and_download(page, PHOTO, tmp_path / "download.jpg", timeout_ms=60_000)
     time.sleep(1.0)  # anything sent just after the download would still show up
 
     # The result is a valid JPEG without the private metadata, judged by ExifTool.
-    data = output.read_bytes()
     assert data[:3] == b"\xff\xd8\xff", "download is not a JPEG"
     with Image.open(io.BytesIO(data)) as image:
         image.load()
