@@ -12,6 +12,7 @@ window.localpix = window.localpix || {};
   let workers = () => ({ requests: 0, bytes: 0 });
   let element = null;
   let text = null;
+  let extra = null; // the engines started later, on a line of their own
   let engineStarts = 0; // engine workers started after ready (for a batch, or to replace one)
   // What engines that became ready after the first loaded to start: the same engine files, from
   // this site. Shown apart, never hidden: they are requests, but nothing about your photos.
@@ -80,19 +81,18 @@ window.localpix = window.localpix || {};
     if (readyAt === Infinity) {
       text.textContent = "Network: engine loading…";
     } else {
-      let line = `Network since ready: ${requests} request${requests === 1 ? "" : "s"}, ${formatBytes(bytes)}`;
-      if (laterEngines.engines) {
-        const n = laterEngines.engines;
-        line += ` · ${n === 1 ? "1 more engine" : `${n} more engines`} loaded from this site:` +
-          ` ${loads.requests} file${loads.requests === 1 ? "" : "s"}, ${formatBytes(loads.bytes)}`;
-      }
-      text.textContent = line;
+      text.textContent = `Network since ready: ${requests} request${requests === 1 ? "" : "s"}, ${formatBytes(bytes)}`;
+      const n = laterEngines.engines;
+      extra.hidden = !n;
+      extra.textContent = !n ? "" : `+ ${n === 1 ? "1 more engine" : `${n} more engines`} loaded ` +
+        `from this site: ${loads.requests} file${loads.requests === 1 ? "" : "s"}, ${formatBytes(loads.bytes)}`;
     }
   }
 
   function init(el, textEl, workerTotals) {
     element = el;
     text = textEl;
+    extra = el.querySelector(".meter-extra");
     workers = workerTotals;
     if (typeof PerformanceObserver !== "undefined") {
       const observer = new PerformanceObserver(() => {
