@@ -40,7 +40,7 @@ def test_build_ships_the_official_wheels_and_a_trimmed_lock(runtime_copy: Path,
     assert result.returncode == 0, result.stderr
     official = json.loads((runtime_copy / "pyodide" / "pyodide-lock.json").read_text())
     shipped_lock = json.loads((dist / "pyodide" / "pyodide-lock.json").read_text())
-    assert set(shipped_lock["packages"]) == {"pillow", "numpy"}
+    assert set(shipped_lock["packages"]) == {"pillow", "micropip", "packaging", "numpy"}
     for name, entry in shipped_lock["packages"].items():
         assert entry == official["packages"][name]
         wheel = dist / "pyodide" / entry["file_name"]
@@ -48,8 +48,9 @@ def test_build_ships_the_official_wheels_and_a_trimmed_lock(runtime_copy: Path,
     assert official["packages"]["pillow"]["file_name"] == PILLOW
     # Every file the page loads is in dist/, referenced relatively (works from any sub-path).
     info = json.loads((dist / "build-info.json").read_text())
-    # The worker loads Pillow as a package and only unpacks numpy (imported on first use).
-    assert info["load"] == ["pillow"]
+    # The worker loads Pillow and micropip (which installs the engine wheel) as packages and
+    # only unpacks numpy (imported on first use).
+    assert sorted(info["load"]) == ["micropip", "packaging", "pillow"]
     assert info["lazy"] == {"numpy": f"pyodide/{shipped_lock['packages']['numpy']['file_name']}"}
     assert (dist / info["lazy"]["numpy"]).is_file()
     # The build id keys the worker's Python snapshot: it follows what the page runs.

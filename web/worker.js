@@ -88,9 +88,10 @@ function crc32(bytes) {
 //   Pyodide boots, so no request is left for after "ready" (the network meter must stay 0);
 // - Python itself starts from a memory snapshot of an already initialised interpreter when this
 //   browser has one for this very build (made on the first visit, kept in Cache Storage);
-// - Pillow is loaded as a package; the engine wheel is unpacked straight into site-packages (no
-//   micropip: there is nothing to resolve); numpy is unpacked after "ready" and imported only
-//   when a job needs it (PNG filters, automatic quality): its native modules delay no start.
+// - Pillow and micropip are loaded as packages; micropip installs the engine wheel from the bytes
+//   already fetched (emfs:, deps=False: it must never ask an index); numpy is unpacked after
+//   "ready" and imported only when a job needs it (PNG filters, automatic quality): its native
+//   modules delay no start.
 const SNAPSHOT_CACHE = "localpix-snapshot";
 const afterReady = []; // work that must not delay "ready"
 // Imported before the snapshot is taken: the standard library that loading Pillow and importing
@@ -217,7 +218,12 @@ async function startEngine() {
   post({ type: "status", text: "Loading the localpix engine…" });
   // All fetched before "ready": nothing is left to fetch after it.
   const [engineWheel, ...lazyWheels] = await Promise.all(archives);
-  pyodide.unpackArchive(engineWheel, "wheel");
+  const wheelPath = `/tmp/${info.engine_wheel.split("/").pop()}`;
+  pyodide.FS.writeFile(wheelPath, new Uint8Array(engineWheel));
+  const micropip = pyodide.pyimport("micropip");
+  await micropip.install.callKwargs(`emfs:${wheelPath}`, { deps: false });
+  micropip.destroy();
+  pyodide.FS.unlink(wheelPath);
   const bridge = pyodide.runPython(
     "import importlib\n" +
     "importlib.invalidate_caches()\n" +
