@@ -1,26 +1,10 @@
 // A small ZIP writer (STORE only: the images are already compressed). It never copies the batch:
 // the archive is one Blob made of the result Blobs plus small header arrays, so the browser can
-// keep the data off the JS heap. CRC-32s come from the workers; crc32() here is the fallback.
+// keep the data off the JS heap. CRC-32s come with the results: the workers compute them.
 "use strict";
 window.localpix = window.localpix || {};
 
 (function (lp) {
-  const TABLE = (() => {
-    const table = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      table[n] = c >>> 0;
-    }
-    return table;
-  })();
-
-  function crc32(bytes) {
-    let crc = 0xffffffff;
-    for (let i = 0; i < bytes.length; i++) crc = TABLE[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
-    return (crc ^ 0xffffffff) >>> 0;
-  }
-
   function dosDateTime(date) {
     const year = Math.max(1980, date.getFullYear());
     return {
@@ -114,5 +98,5 @@ window.localpix = window.localpix || {};
     return new Blob([...parts, ...central, new Uint8Array(end.buffer)], { type: "application/zip" });
   }
 
-  lp.zip = { crc32, build, uniqueNames, safePath };
+  lp.zip = { build, uniqueNames, safePath };
 })(window.localpix);
