@@ -9,8 +9,23 @@ from pathlib import Path
 
 import pytest
 
+from localpix import (
+    CorruptImageError,
+    ImageTooLargeError,
+    TruncatedImageError,
+    UnsupportedFormatError,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
+# The files in CORPUS/broken/ and the errors the engine may answer each with.
+BROKEN = {
+    "empty.jpg": (CorruptImageError,),
+    "not-an-image.jpg": (UnsupportedFormatError,),
+    "truncated.jpg": (TruncatedImageError, CorruptImageError),
+    "bad-crc.png": (CorruptImageError,),
+    "bomb-40000x40000.png": (ImageTooLargeError,),
+}
 
 
 def corpus_files(*folders: str, suffixes: tuple[str, ...] = ()) -> list[Path]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from tests.conftest import CORPUS, corpus_files
+from tests.conftest import BROKEN, CORPUS, corpus_files
 from tests.engine.metadata_helpers import (
     KEPT_BY,
     exiftool_many,
@@ -21,12 +21,9 @@ from tests.engine.metadata_helpers import (
 )
 
 from localpix import (
-    CorruptImageError,
-    ImageTooLargeError,
     Keep,
     LocalpixError,
     TruncatedImageError,
-    UnsupportedFormatError,
     clean,
     inspect,
 )
@@ -122,15 +119,6 @@ def test_trailer_is_gone() -> None:
     out = clean(data)
     assert b"TRAILER" not in out and trailer not in out
     assert out.endswith(image)
-
-
-BROKEN = {
-    "empty.jpg": CorruptImageError,
-    "not-an-image.jpg": UnsupportedFormatError,
-    "truncated.jpg": (TruncatedImageError, CorruptImageError),
-    "bad-crc.png": CorruptImageError,
-    "bomb-40000x40000.png": ImageTooLargeError,
-}
 
 
 @pytest.mark.parametrize("name", BROKEN)

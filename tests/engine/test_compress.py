@@ -11,15 +11,13 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops, ImageOps, ImageStat, JpegImagePlugin
-from tests.conftest import CORPUS, corpus_files, exiftool, metadata_tags
+from tests.conftest import BROKEN, CORPUS, corpus_files, exiftool, metadata_tags
 
 from localpix import (
     CompressOptions,
     CorruptImageError,
     ImageTooLargeError,
     Keep,
-    TruncatedImageError,
-    UnsupportedFormatError,
     compress,
 )
 
@@ -427,15 +425,6 @@ def test_result_reports_before_and_after() -> None:
 def test_accepts_bytearray_and_memoryview() -> None:
     data = (CORPUS / "photos" / "Canon_40D.jpg").read_bytes()
     assert compress(bytearray(data)).data == compress(memoryview(data)).data
-
-
-BROKEN = {
-    "empty.jpg": (CorruptImageError,),
-    "not-an-image.jpg": (UnsupportedFormatError,),
-    "truncated.jpg": (TruncatedImageError, CorruptImageError),
-    "bad-crc.png": (CorruptImageError,),
-    "bomb-40000x40000.png": (ImageTooLargeError,),
-}
 
 
 @pytest.mark.parametrize("name", sorted(BROKEN))

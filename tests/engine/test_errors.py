@@ -8,7 +8,7 @@ import time
 
 import pytest
 from PIL import Image
-from tests.conftest import CORPUS
+from tests.conftest import BROKEN, CORPUS
 
 from localpix import (
     CompressOptions,
@@ -25,13 +25,6 @@ from localpix import (
 )
 from localpix.imaging import open_image, sniff_format
 
-BROKEN = {
-    "empty.jpg": (CorruptImageError,),
-    "not-an-image.jpg": (UnsupportedFormatError,),
-    "truncated.jpg": (TruncatedImageError, CorruptImageError),
-    "bad-crc.png": (CorruptImageError,),
-    "bomb-40000x40000.png": (ImageTooLargeError,),
-}
 ENGINE = {
     "compress": lambda data: compress(data),
     "clean": lambda data: clean(data),
