@@ -227,7 +227,7 @@ async function startEngine() {
   const bridge = pyodide.runPython(
     "import importlib\n" +
     "importlib.invalidate_caches()\n" +
-    "from localpix.bridge import process\n" +
+    "from localpix.adapters.bridge import process\n" +
     "lambda data, request: process(data.to_bytes(), request)"
   );
   mark("engine");

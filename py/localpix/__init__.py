@@ -1,7 +1,8 @@
-"""localpix: compress images and strip private metadata, on bytes in memory."""
+"""localpix: compress images and strip private metadata, on bytes in memory.
 
-from .clean import clean
-from .compress import compress
+The operations live in localpix.pipeline; the modules are named so that `localpix.compress` is
+the function, never a module hiding it."""
+
 from .errors import (
     CorruptImageError,
     ImageTooLargeError,
@@ -10,16 +11,21 @@ from .errors import (
     TruncatedImageError,
     UnsupportedFormatError,
 )
-from .formats import detect_format
-from .inspect import inspect
-from .options import DEFAULT_MAX_PIXELS, CompressOptions, Keep
+from .options import DEFAULT_MAX_PIXELS, CompressOptions, Keep, parse_options
+from .pipeline.clean import clean
+from .pipeline.compress import compress
+from .pipeline.inspect import inspect
+from .pipeline.run import run
+from .registry import FORMATS, Format, detect
 from .report import Finding, Report, Result
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
+    "FORMATS",
     "CompressOptions",
     "CorruptImageError",
     "Finding",
+    "Format",
     "ImageTooLargeError",
     "InvalidOptionsError",
     "Keep",
@@ -30,6 +36,8 @@ __all__ = [
     "UnsupportedFormatError",
     "clean",
     "compress",
-    "detect_format",
+    "detect",
     "inspect",
+    "parse_options",
+    "run",
 ]

@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+import types
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
-from .errors import InvalidOptionsError
+from .errors import CorruptImageError, ImageTooLargeError, InvalidOptionsError
 
-OutputFormat = Literal["jpeg", "png", "webp"]
+OutputFormat = Literal["jpeg", "png", "webp"]  # registry.OUTPUT_FORMATS (a test keeps them equal)
+JpegTables = Literal["psnr-hvs", "psnr-hvs-steep", "klein", "annex-k"]  # codecs.jpeg_tables.TABLES
 
 # 100 MP covers every phone and most cameras (a 61 MP full frame, 102 MP medium format excepted)
 # while refusing headers that would need gigabytes of RAM in a browser tab.
 DEFAULT_MAX_PIXELS = 100_000_000
+
+
+def too_large_message(width: int, height: int, max_pixels: int) -> str:
+    return (
+        f"The image declares {width}x{height} pixels ({width * height / 1e6:.0f} MP), over the "
+        f"limit of {max_pixels / 1e6:.0f} MP. It would need too much memory to open; raise the "
+        f"pixel limit only if you trust the file."
+    )
+
+
+def check_pixels(width: int, height: int, max_pixels: int) -> None:
+    """Refuse a header over the pixel limit before any other work is done."""
+    if width < 1 or height < 1:
+        raise CorruptImageError("The image declares no pixels (zero width or height).")
+    if width * height > max_pixels:
+        raise ImageTooLargeError(too_large_message(width, height, max_pixels))
 
 
 @dataclass(frozen=True)
@@ -23,19 +41,18 @@ class Keep:
     copyright: bool = False
     date_taken: bool = False
 
-    NAMES = ("orientation", "color_profile", "copyright", "date_taken")
-
     @classmethod
     def from_names(cls, names: str | list[str] | tuple[str, ...]) -> Keep:
         """`"orientation,copyright"` or a list of names -> Keep with exactly those set."""
         if isinstance(names, str):
             names = [n.strip() for n in names.split(",") if n.strip()]
-        unknown = [n for n in names if n not in cls.NAMES]
+        known = [f.name for f in fields(cls)]
+        unknown = [n for n in names if n not in known]
         if unknown:
             raise InvalidOptionsError(
-                f"Unknown keep option {', '.join(unknown)!s}; choose from {', '.join(cls.NAMES)}."
+                f"Unknown keep option {', '.join(unknown)!s}; choose from {', '.join(known)}."
             )
-        return cls(**{n: (n in names) for n in cls.NAMES})
+        return cls(**{n: (n in names) for n in known})
 
 
 @dataclass(frozen=True)
@@ -60,16 +77,13 @@ class CompressOptions:
     # JPEG quantization tables (localpix.jpegtables): None = automatic (the perceptually tuned
     # default; with quality_target, the better of the tuned sets per image); "annex-k" gives
     # Pillow's/libjpeg's standard tables.
-    jpeg_tables: Literal["psnr-hvs", "klein", "annex-k"] | None = None
+    jpeg_tables: JpegTables | None = None
     background: tuple[int, int, int] = (255, 255, 255)  # what alpha is flattened onto for JPEG
     keep: Keep = field(default_factory=Keep)
     max_pixels: int = DEFAULT_MAX_PIXELS
 
     def __post_init__(self) -> None:
-        if self.format not in (None, "jpeg", "png", "webp"):
-            raise InvalidOptionsError(
-                f"Unknown output format {self.format!r}; choose jpeg, png or webp."
-            )
+        _check_choice("output format", self.format, OutputFormat)
         if not 1 <= self.quality <= 100:
             raise InvalidOptionsError(f"Quality must be 1-100, not {self.quality}.")
         if self.target_size is not None and self.target_size < 1:
@@ -84,9 +98,113 @@ class CompressOptions:
             isinstance(self.quality_target, int | float) and 30 <= self.quality_target <= 99
         ):
             raise InvalidOptionsError("The quality target must be a score from 30 to 99.")
-        if self.jpeg_tables not in (None, "psnr-hvs", "klein", "annex-k"):
-            raise InvalidOptionsError(
-                f"Unknown JPEG tables {self.jpeg_tables!r}; choose psnr-hvs, klein or annex-k."
-            )
+        _check_choice("JPEG tables", self.jpeg_tables, JpegTables)
         if self.max_pixels < 1:
             raise InvalidOptionsError("The pixel limit must be positive.")
+
+
+def _check_choice(what: str, value: object, choices: object) -> None:
+    allowed = get_args(choices)
+    if value is not None and value not in allowed:
+        raise InvalidOptionsError(f"Unknown {what} {value!r}; choose {', '.join(allowed)}.")
+
+
+# SSIMULACRA2 scores (100 = identical) with the words its authors give them. The app's default,
+# shared by the CLI and the page (through adapters.page_facts), is automatic quality at "very
+# high". The library's CompressOptions() keeps a fixed quality, so a caller who
+# names no option gets a fast, predictable encode.
+QUALITY_TARGETS: dict[int, tuple[str, str]] = {
+    60: ("Good", "Smallest files; flaws show up close."),
+    70: ("High", "Flaws barely noticeable side by side."),
+    80: ("Very high", "No visible difference side by side."),
+    90: ("Visually lossless", "No difference even when flicking between the two."),
+}
+DEFAULT_QUALITY_TARGET = 80
+
+
+def parse_options(raw: object) -> CompressOptions:
+    """CompressOptions from their JSON form (the page's request, a saved setting), typed by the
+    dataclass's own fields: an unknown name or a value of the wrong type is an InvalidOptionsError
+    naming the option."""
+    if isinstance(raw, CompressOptions):
+        return raw
+    if not isinstance(raw, dict):
+        raise InvalidOptionsError("Options must be a JSON object.")
+    hints = get_type_hints(CompressOptions)
+    known = [f.name for f in fields(CompressOptions)]
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        raise InvalidOptionsError(
+            f"Unknown option {', '.join(unknown)}; the options are {', '.join(known)}."
+        )
+    return CompressOptions(**{key: _parse_value(key, hints[key], value)
+                              for key, value in raw.items()})
+
+
+def _parse_value(key: str, hint: Any, value: object) -> Any:
+    if key == "keep":
+        return parse_keep(value)
+    if key == "background":
+        return _parse_colour(value)
+    args = get_args(hint)
+    optional = get_origin(hint) in (types.UnionType, Union)
+    if optional and type(None) in args:
+        if value is None:
+            return None
+        (hint,) = [a for a in args if a is not type(None)]
+    if get_origin(hint) is Literal:
+        if value not in get_args(hint):
+            raise InvalidOptionsError(
+                f"Option {key} must be one of {', '.join(map(str, get_args(hint)))}"
+                + (" (or null)." if optional else ".")
+            )
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise InvalidOptionsError(f"Option {key} must be true or false.")
+        return value
+    if hint is int:
+        if isinstance(value, float) and value.is_integer():
+            return int(value)  # JavaScript has only one number type
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidOptionsError(f"Option {key} must be a whole number.")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InvalidOptionsError(f"Option {key} must be a number.")
+        return value
+    raise TypeError(f"parse_options does not know how to read {key}: {hint}")  # a new field type
+
+
+def parse_keep(value: object) -> Keep:
+    """Keep from {"orientation": true, ...} (unnamed fields take their defaults) or a list/string
+    of names (exactly those kept)."""
+    if isinstance(value, Keep):
+        return value
+    names = [f.name for f in fields(Keep)]
+    if isinstance(value, dict):
+        unknown = sorted(set(value) - set(names))
+        if unknown or not all(isinstance(v, bool) for v in value.values()):
+            raise InvalidOptionsError(
+                f"Keep takes true/false for {', '.join(names)}"
+                + (f"; unknown: {', '.join(unknown)}." if unknown else ".")
+            )
+        return Keep(**value)
+    if isinstance(value, str) or (
+        isinstance(value, list) and all(isinstance(v, str) for v in value)
+    ):
+        return Keep.from_names(value)
+    raise InvalidOptionsError("Keep must be an object of true/false values or a list of names.")
+
+
+def _parse_colour(value: object) -> tuple[int, int, int]:
+    if isinstance(value, tuple | list) and len(value) == 3 and all(
+        isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 255 for v in value
+    ):
+        return (value[0], value[1], value[2])
+    if isinstance(value, str) and len(value) == 7 and value.startswith("#"):
+        try:
+            return (int(value[1:3], 16), int(value[3:5], 16), int(value[5:7], 16))
+        except ValueError:
+            pass
+    raise InvalidOptionsError('Background must be "#rrggbb" or [r, g, b] with values 0-255.')

@@ -35,7 +35,7 @@ class Finding:
 
 @dataclass(frozen=True)
 class Report:
-    format: str  # "jpeg", "png", "webp", "gif", "tiff", "bmp"
+    format: str  # a registry name: "jpeg", "png", ...
     width: int
     height: int
     findings: tuple[Finding, ...] = ()
@@ -54,7 +54,7 @@ class Result:
     input_size: int
     output_size: int
     before: Report
-    after: Report
+    after: Report | None  # None for an inspection (no output)
     note: str = ""  # e.g. "Re-encoding did not make it smaller; kept the cleaned original."
     reencoded: bool = True  # False when `data` is the losslessly cleaned original
     quality: int | None = None  # the quality actually used (after a target-size search)
@@ -67,6 +67,12 @@ class Result:
 
     @property
     def removed(self) -> tuple[Finding, ...]:
-        """Findings of the input that are gone from the output."""
-        kept = {(f.category, f.label) for f in self.after.findings}
-        return tuple(f for f in self.before.findings if (f.category, f.label) not in kept)
+        return removed(self.before, self.after)
+
+
+def removed(before: Report, after: Report | None) -> tuple[Finding, ...]:
+    """Findings of the input that are gone from the output (none without an output)."""
+    if after is None:
+        return ()
+    kept = {(f.category, f.label) for f in after.findings}
+    return tuple(f for f in before.findings if (f.category, f.label) not in kept)

@@ -9,9 +9,13 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageOps
 
-from localpix import CompressOptions, autoquality, compress, jpegtables, perceptual
-from localpix.bridge import parse_options, process
+from localpix import CompressOptions, compress
+from localpix.adapters.bridge import process
+from localpix.codecs import jpeg_tables as jpegtables
 from localpix.errors import InvalidOptionsError
+from localpix.options import parse_options
+from localpix.quality import auto as autoquality
+from localpix.quality import perceptual
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 PHOTO = CORPUS / "large" / "jolla.jpg"

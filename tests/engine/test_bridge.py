@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 from tests.conftest import CORPUS
 
-from localpix import bridge
-from localpix.bridge import process
+from localpix.adapters import bridge
+from localpix.adapters.bridge import process
 
 META_JPG = (CORPUS / "formats" / "meta.jpg").read_bytes()
 
@@ -140,7 +140,7 @@ def test_unexpected_exception_is_an_internal_error(monkeypatch) -> None:
     def boom(*args, **kwargs):
         raise ZeroDivisionError("oops")
 
-    monkeypatch.setattr(bridge, "compress", boom)
+    monkeypatch.setattr(bridge, "run", boom)
     output, response = call(META_JPG, {"mode": "compress"})
     assert output == b""
     assert response["ok"] is False and response["kind"] == "InternalError"
@@ -152,7 +152,7 @@ def test_memory_error_is_too_large(monkeypatch) -> None:
     def boom(*args, **kwargs):
         raise MemoryError
 
-    monkeypatch.setattr(bridge, "compress", boom)
+    monkeypatch.setattr(bridge, "run", boom)
     _, response = call(META_JPG, {"mode": "compress"})
     assert response["kind"] == "ImageTooLargeError"
 

@@ -15,7 +15,7 @@ from PIL import Image
 from tests.conftest import CORPUS, ROOT
 
 from localpix import Keep, clean
-from localpix.cli import main, parse_size
+from localpix.adapters.cli import main, parse_size
 
 GOOD = ["photos/Canon_40D.jpg", "formats/meta.jpg", "gps/DSCN0010.jpg"]
 BROKEN = ["broken/empty.jpg", "broken/not-an-image.jpg", "broken/truncated.jpg",
@@ -160,7 +160,7 @@ def test_target_size(tmp_path: Path, capsys) -> None:
     assert code == 0
     assert (tmp_path / "out" / "DSCN0010.jpg").stat().st_size <= 40_000
     (entry,) = json.loads(report.read_text())["files"]
-    assert "40 KB" in entry["note"]
+    assert "40.0 KB" in entry["note"]
 
 
 def test_quality_target_picks_the_quality_per_score(tmp_path: Path, capsys) -> None:
@@ -264,7 +264,7 @@ def test_written_file_is_not_empty(tmp_path: Path, capsys) -> None:
 
 
 def test_progress_bar_on_a_terminal() -> None:
-    from localpix.cli import Outcome, Progress
+    from localpix.adapters.cli import Outcome, Progress
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

@@ -21,14 +21,6 @@ from localpix import (
     compress,
 )
 
-try:
-    from localpix.clean import clean as _clean  # noqa: F401
-except ImportError:  # the metadata half of the engine has not landed yet
-    HAVE_CLEAN = False
-else:
-    HAVE_CLEAN = True
-needs_clean = pytest.mark.skipif(not HAVE_CLEAN, reason="localpix.clean has not landed yet")
-
 # Every corpus image that decodes (broken/ has its own tests; large/ only where size matters).
 PRIVATE_FOLDERS = ("photos", "gps", "orientation", "xmp", "formats", "bad-exif")
 IMAGES = corpus_files(*PRIVATE_FOLDERS, suffixes=(".jpg", ".png", ".webp", ".tif", ".gif"))
@@ -194,7 +186,6 @@ def test_orientation_when_original_wins_still_displays_upright(n: int) -> None:
 @pytest.mark.parametrize(
     "path", IMAGES + LARGE, ids=lambda p: f"{p.parent.name}/{p.name}"
 )  # fmt: skip
-@needs_clean
 def test_never_larger_without_a_format_change(path: Path) -> None:
     data = path.read_bytes()
     result = compress(data)
@@ -205,7 +196,6 @@ def test_never_larger_without_a_format_change(path: Path) -> None:
         assert result.format == result.before.format
 
 
-@needs_clean
 def test_tiny_already_optimal_file_is_not_grown() -> None:
     data = png_bytes(Image.new("RGB", (8, 8), (10, 20, 30)), optimize=True)
     result = compress(data)

@@ -23,7 +23,8 @@ from localpix import (
     compress,
     inspect,
 )
-from localpix.imaging import open_image, sniff_format
+from localpix.pixels.decode import open_image
+from localpix.registry import detect
 
 ENGINE = {
     "compress": lambda data: compress(data),
@@ -97,14 +98,11 @@ def test_magic_bytes_decide_corrupt_versus_unsupported(data: bytes, expected: ty
     assert_helpful(info.value)
 
 
-def test_sniff_format() -> None:
-    assert sniff_format(encoded("PNG")) == "PNG"
-    assert sniff_format(encoded("JPEG")) == "JPEG"
-    assert sniff_format(encoded("WEBP")) == "WEBP"
-    assert sniff_format(encoded("GIF")) == "GIF"
-    assert sniff_format(encoded("TIFF")) == "TIFF"
-    assert sniff_format(encoded("BMP")) == "BMP"
-    assert sniff_format(b"BM" + b"x" * 40) is None
+def test_detect() -> None:
+    for pillow_name in ("PNG", "JPEG", "WEBP", "GIF", "TIFF", "BMP"):
+        assert detect(encoded(pillow_name)).pillow_format == pillow_name
+    with pytest.raises(UnsupportedFormatError):
+        detect(b"BM" + b"x" * 40)  # "BM" alone is not a BMP: plain text can start so
 
 
 def test_pixel_limit_applies_everywhere() -> None:

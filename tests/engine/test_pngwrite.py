@@ -7,7 +7,8 @@ import io
 import pytest
 from PIL import Image, ImageDraw
 
-from localpix import CompressOptions, compress, pngwrite
+from localpix import CompressOptions, compress
+from localpix.codecs import png_deflate as pngwrite
 
 
 def _picture(mode: str) -> Image.Image:

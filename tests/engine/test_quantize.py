@@ -10,8 +10,11 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 from tests.conftest import CORPUS
 
-from localpix import CompressOptions, autoquality, compress, perceptual, quantize
-from localpix.quantize import Quantizer
+from localpix import CompressOptions, compress
+from localpix.codecs import quantize
+from localpix.codecs.quantize import Quantizer
+from localpix.quality import auto as autoquality
+from localpix.quality import perceptual
 
 
 def _photo(name: str = "gps/DSCN0021.jpg") -> Image.Image:

@@ -6,25 +6,19 @@ from __future__ import annotations
 import struct
 import zlib
 
-from .. import exif as exif_block
 from ..errors import CorruptImageError, TruncatedImageError
-from ..exif import short
-from ..options import DEFAULT_MAX_PIXELS, Keep
+from ..metadata import exif as exif_block
+from ..metadata.comments import trailer_finding, unknown_finding
+from ..metadata.icc import icc_finding
+from ..metadata.iptc import iptc_findings, photoshop_findings
+from ..metadata.tags import TAGS
+from ..metadata.text import short
+from ..metadata.xmp import xmp_findings
+from ..options import DEFAULT_MAX_PIXELS, Keep, check_pixels
 from ..report import Finding
-from ..tags import TAGS
-from ._common import (
-    check_size,
-    icc_finding,
-    iptc_findings,
-    photoshop_findings,
-    trailer_finding,
-    unknown_finding,
-    xmp_findings,
-)
+from . import begins_like
 
-NAME = "png"
-MIME = "image/png"
-EXTENSION = ".png"
+TECHNIQUE = "surgery"
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _TEXT = frozenset([b"tEXt", b"zTXt", b"iTXt"])
@@ -42,6 +36,10 @@ Chunk = tuple[bytes, int, int]  # type, start, end: data[start:end] is length + 
 
 def detect(data: bytes) -> bool:
     return data[:8] == _SIGNATURE
+
+
+def starts_like(data: bytes) -> bool:
+    return begins_like(data, _SIGNATURE)
 
 
 def _parse(data: bytes, max_pixels: int | None) -> tuple[list[Chunk], int, int, int]:
@@ -66,7 +64,7 @@ def _parse(data: bytes, max_pixels: int | None) -> tuple[list[Chunk], int, int, 
                 raise CorruptImageError("The PNG file is damaged: it does not start with IHDR.")
             width, height = struct.unpack(">II", data[pos + 8 : pos + 16])
             if max_pixels is not None:
-                check_size(width, height, max_pixels)
+                check_pixels(width, height, max_pixels)
         chunks.append((kind, pos, end))
         pos = end
         if kind == b"IEND":

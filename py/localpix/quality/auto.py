@@ -15,6 +15,8 @@ from collections.abc import Callable
 
 from PIL import Image
 
+from ..job import Job
+
 TILE = 128  # a multiple of 16: whole JPEG MCUs at 4:2:0
 GRID = 3  # GRID x GRID tiles: a 384 x 384 mosaic
 LOWEST, HIGHEST = 10, 100
@@ -132,3 +134,24 @@ def _quality_for_size(size_at: Callable[[int], int], size: int) -> int:
         else:
             lo = mid + 1
     return lo
+
+
+def choose_for(image: Image.Image, job: Job) -> None:
+    """options.quality_target: pick job.quality (and the codec's variant) for this image."""
+    from ..codecs import codec
+
+    target = job.options.quality_target
+    if target is None or not job.lossy:
+        return
+    if not available():
+        job.warnings.append(f"Automatic quality is not available here (numpy is missing); "
+                            f"used quality {job.options.quality}.")
+        return
+    encoders = codec(job.out_format).sample_encoders(job)
+    sample = image if image.mode in ("RGB", "L") else image.convert("RGB")
+    name, quality, score = choose(sample, target, encoders)
+    job.quality = quality
+    if job.out_format == "jpeg":
+        job.jpeg_tables = name
+    job.note = (f"Automatic quality {quality} (SSIMULACRA2 {score:.1f} on a sample of the image, "
+                f"target {target:g}).")

@@ -21,11 +21,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from .bridge import FORMATS
-from .errors import LocalpixError
-from .options import CompressOptions, Keep
-
-EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".png", ".webp", ".gif", ".tif", ".tiff", ".bmp")
+from .. import registry
+from ..errors import LocalpixError
+from ..options import DEFAULT_QUALITY_TARGET, QUALITY_TARGETS, CompressOptions, Keep
+from ..pipeline.run import Mode, output_name
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|kib|mib|k|m)?\s*$", re.IGNORECASE)
 _UNITS = {"b": 1, "kb": 1000, "k": 1000, "mb": 1_000_000, "m": 1_000_000, "kib": 1024,
@@ -87,14 +86,17 @@ def build_parser() -> argparse.ArgumentParser:
                         "any input)")
     parser.add_argument("--strip-only", action="store_true",
                         help="only remove metadata, losslessly: the pixels are untouched")
-    parser.add_argument("--format", choices=("jpeg", "png", "webp"),
-                        help="output format (default: same as input; GIF/TIFF/BMP become PNG)")
+    converted = ", ".join(f"{f.label} becomes {registry.record(f.compress_to).label}"
+                          for f in registry.FORMATS if f.compress_to != f.name)
+    parser.add_argument("--format", choices=registry.OUTPUT_FORMATS,
+                        help=f"output format (default: same as input; {converted})")
     parser.add_argument("--quality", type=int, metavar="N",
-                        help="JPEG/WebP quality 1-100 (default 80)")
+                        help="a fixed JPEG/WebP quality 1-100 instead of automatic quality")
+    targets = ", ".join(f"{score} {label.lower()}" for score, (label, _) in QUALITY_TARGETS.items())
     parser.add_argument("--quality-target", type=float, metavar="SCORE",
-                        help="automatic quality: per image, the smallest JPEG/WebP whose "
-                        "SSIMULACRA2 score stays at or above SCORE (30-99; 70 high, 80 very "
-                        "high, 90 visually lossless); replaces --quality")
+                        help="automatic quality (the default): per image, the smallest JPEG/WebP "
+                        "whose SSIMULACRA2 score stays at or above SCORE (30-99; "
+                        f"{targets}; default {DEFAULT_QUALITY_TARGET})")
     parser.add_argument("--target-size", type=parse_size, metavar="SIZE",
                         help="aim for at most this size, e.g. 200KB, 1.5MB, 300KiB")
     parser.add_argument("--max-size", type=positive_int, metavar="PIXELS",
@@ -151,7 +153,7 @@ def collect(inputs: Iterable[Path], outdir: Path) -> list[Task]:
             root = given.resolve()
             found = sorted(
                 p for p in root.rglob("*")
-                if p.suffix.lower() in EXTENSIONS and p.is_file()
+                if p.suffix.lower() in registry.EXTENSIONS and p.is_file()
                 and not p.resolve().is_relative_to(out_resolved)
             )  # fmt: skip
             for path in found:
@@ -190,28 +192,20 @@ def check_safe(
         raise UsageError(f"The output path {outdir} exists and is not a folder.")
 
 
-def process_file(source: str, options: CompressOptions | None, keep: Keep) -> dict[str, Any]:
-    """Run in a worker: read, compress or clean, and hand back the bytes and what happened.
+def process_file(source: str, mode: Mode, options: CompressOptions) -> dict[str, Any]:
+    """Run in a worker: read, run the engine, and hand back the bytes and what happened.
     Errors come back as messages: one bad file must not stop the batch."""
-    from . import clean, compress, inspect  # imported here: this runs in worker processes
+    from ..pipeline.run import run  # imported here: this runs in worker processes
 
     outcome = Outcome(input=source)
     try:
         data = Path(source).read_bytes()
         outcome.input_bytes = len(data)
-        if options is None:
-            before = inspect(data)
-            output = clean(data, keep=keep)
-            after = inspect(output)
-            outcome.format, outcome.reencoded = after.format, False
-        else:
-            result = compress(data, options)
-            output, before, after = result.data, result.before, result.after
-            outcome.format, outcome.reencoded = result.format, result.reencoded
-            outcome.note, outcome.warnings = result.note, list(result.warnings)
-        kept = {(f.category, f.label) for f in after.findings}
-        outcome.removed = [f.label for f in before.findings if (f.category, f.label) not in kept]
-        return {"outcome": asdict(outcome), "data": output}
+        result = run(data, mode, options)
+        outcome.format, outcome.reencoded = result.format, result.reencoded
+        outcome.note, outcome.warnings = result.note, list(result.warnings)
+        outcome.removed = [f.label for f in result.removed]
+        return {"outcome": asdict(outcome), "data": result.data}
     except OSError as exc:
         outcome.error, outcome.kind = f"cannot read the file ({exc.strerror or exc})", "OSError"
     except LocalpixError as exc:
@@ -225,25 +219,23 @@ def process_file(source: str, options: CompressOptions | None, keep: Keep) -> di
 
 
 def _run_all(
-    tasks: list[Task], options: CompressOptions | None, keep: Keep, jobs: int
+    tasks: list[Task], mode: Mode, options: CompressOptions, jobs: int
 ) -> Iterator[dict[str, Any]]:
     """Results in input order (so output names are deterministic), in parallel when jobs > 1."""
     sources = [str(t.source) for t in tasks]
     if jobs <= 1 or len(tasks) <= 1:
         for source in sources:
-            yield process_file(source, options, keep)
+            yield process_file(source, mode, options)
         return
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
-        yield from pool.map(process_file, sources, [options] * len(tasks), [keep] * len(tasks))
+        yield from pool.map(process_file, sources, [mode] * len(tasks), [options] * len(tasks))
 
 
 def output_path(outdir: Path, task: Task, out_format: str, claimed: set[Path]) -> Path:
-    """The original name when the format is unchanged, else the stem + the new extension; a
-    "-2", "-3", ... suffix when two inputs would land on the same name in this run."""
+    """Named as in the browser (pipeline.run.output_name); a "-2", "-3", ... suffix when two
+    inputs would land on the same name in this run."""
     relative = task.relative
-    extension = FORMATS[out_format][1]
-    same_format = relative.suffix.lower() in _EXTENSIONS_OF.get(out_format, ())
-    name = relative.name if same_format else f"{relative.stem}.{extension}"
+    name = output_name(relative.name, out_format)
     candidate = outdir / relative.parent / name
     counter = 2
     while candidate.resolve() in claimed:
@@ -251,12 +243,6 @@ def output_path(outdir: Path, task: Task, out_format: str, claimed: set[Path]) -
         counter += 1
     claimed.add(candidate.resolve())
     return candidate
-
-
-_EXTENSIONS_OF = {
-    "jpeg": (".jpg", ".jpeg", ".jpe"), "png": (".png",), "webp": (".webp",), "gif": (".gif",),
-    "tiff": (".tif", ".tiff"), "bmp": (".bmp",),
-}  # fmt: skip
 
 
 def write_output(path: Path, data: bytes, overwrite: bool) -> None:
@@ -331,22 +317,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.quality is not None and args.quality_target is not None:
         parser.error("Choose either --quality (a fixed setting) or --quality-target (a score "
                      "each image must reach), not both.")
-    options: CompressOptions | None = None
-    if not args.strip_only:
-        try:
-            options = CompressOptions(
-                format=args.format,
-                quality=80 if args.quality is None else args.quality,
-                quality_target=args.quality_target,
-                target_size=args.target_size,
-                max_width=args.max_size,
-                max_height=args.max_size,
-                png_colors=args.png_colors,
-                webp_lossless=args.webp_lossless,
-                keep=args.keep,
-            )
-        except LocalpixError as exc:
-            parser.error(str(exc))
+    mode: Mode = "clean" if args.strip_only else "compress"
+    # Automatic quality unless a fixed quality or a size is asked for, as in the app.
+    quality_target = args.quality_target
+    if quality_target is None and args.quality is None and args.target_size is None:
+        quality_target = DEFAULT_QUALITY_TARGET
+    try:
+        options = CompressOptions(
+            format=args.format,
+            quality=80 if args.quality is None else args.quality,
+            quality_target=quality_target,
+            target_size=args.target_size,
+            max_width=args.max_size,
+            max_height=args.max_size,
+            png_colors=args.png_colors,
+            webp_lossless=args.webp_lossless,
+            keep=args.keep,
+        )
+    except LocalpixError as exc:
+        parser.error(str(exc))
     outdir: Path = args.output_dir
     tasks = collect(args.inputs, outdir)
     try:
@@ -364,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     claimed: set[Path] = set()
     jobs = args.jobs or default_jobs()
     try:
-        for task, result in zip(tasks, _run_all(tasks, options, args.keep, jobs), strict=True):
+        for task, result in zip(tasks, _run_all(tasks, mode, options, jobs), strict=True):
             outcome = Outcome(**result["outcome"])
             outcome.input = str(task.source)
             if result["data"] is not None and outcome.format is not None:

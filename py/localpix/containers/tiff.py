@@ -9,16 +9,17 @@ import io
 
 from PIL import Image, ImageSequence, features
 
-from .. import exif as exif_block
 from ..errors import CorruptImageError
-from ..imaging import open_image, pillow_errors
-from ..options import DEFAULT_MAX_PIXELS, Keep
+from ..metadata import exif as exif_block
+from ..metadata.icc import icc_finding
+from ..metadata.iptc import iptc_findings, photoshop_findings
+from ..metadata.xmp import xmp_findings
+from ..options import DEFAULT_MAX_PIXELS, Keep, check_pixels
+from ..pixels.decode import open_image, pillow_errors
 from ..report import Finding
-from ._common import check_size, icc_finding, iptc_findings, photoshop_findings, xmp_findings
+from . import begins_like
 
-NAME = "tiff"
-MIME = "image/tiff"
-EXTENSION = ".tif"
+TECHNIQUE = "resave"
 
 _XMP, _IPTC, _PHOTOSHOP, _ICC = 700, 33723, 34377, 34675
 # Pillow turns TIFF pages upright as it decodes them; these undo that, so that the pixels are
@@ -32,7 +33,11 @@ _LOSSLESS = ("raw", "tiff_lzw", "tiff_adobe_deflate", "packbits", "group3", "gro
 
 
 def detect(data: bytes) -> bool:
-    return data[:4] in (b"II*\0", b"MM\0*")
+    return data[:4] in (b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")  # classic and BigTIFF
+
+
+def starts_like(data: bytes) -> bool:
+    return begins_like(data, b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")
 
 
 def _parse(data: bytes) -> tuple[exif_block.Exif, int, int]:
@@ -87,7 +92,7 @@ def inspect(data: bytes) -> tuple[int, int, list[Finding]]:
 
 def clean(data: bytes, keep: Keep, max_pixels: int = DEFAULT_MAX_PIXELS) -> bytes:
     parsed, width, height = _parse(data)
-    check_size(width, height, max_pixels)
+    check_pixels(width, height, max_pixels)
     _check_raw_strips(parsed, width, height)
     image = open_image(data, max_pixels)
     options: dict[str, object] = {}

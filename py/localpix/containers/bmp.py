@@ -7,14 +7,14 @@ import io
 import struct
 
 from ..errors import TruncatedImageError
-from ..imaging import open_image, pillow_errors
+from ..metadata.comments import trailer_finding
+from ..metadata.icc import icc_finding
 from ..options import DEFAULT_MAX_PIXELS, Keep
+from ..pixels.decode import open_image, pillow_errors
 from ..report import Finding
-from ._common import icc_finding, trailer_finding
+from . import begins_like
 
-NAME = "bmp"
-MIME = "image/bmp"
-EXTENSION = ".bmp"
+TECHNIQUE = "resave"
 
 _HEADER_SIZES = (12, 16, 40, 52, 56, 64, 108, 124)
 _EMBEDDED, _LINKED = b"MBED"[::-1], b"LINK"[::-1]  # little-endian FOURCCs
@@ -22,6 +22,10 @@ _EMBEDDED, _LINKED = b"MBED"[::-1], b"LINK"[::-1]  # little-endian FOURCCs
 
 def detect(data: bytes) -> bool:
     return data[:2] == b"BM" and int.from_bytes(data[14:18], "little") in _HEADER_SIZES
+
+
+def starts_like(data: bytes) -> bool:
+    return begins_like(data, b"BM")
 
 
 def inspect(data: bytes) -> tuple[int, int, list[Finding]]:

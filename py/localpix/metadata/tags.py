@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .report import Category
+from ..report import Category, Finding
+from .text import position_text
 
 
 @dataclass(frozen=True)
@@ -236,3 +237,9 @@ IPTC_NAMES: dict[int, str] = {
     101: "Country-PrimaryLocationName", 105: "Headline", 110: "Credit", 115: "Source",
     116: "CopyrightNotice", 120: "Caption-Abstract", 122: "Writer-Editor",
 }
+
+
+def position_finding(lat: float, lon: float, source: str = "") -> Finding:
+    """The one finding for a GPS position, wherever it was read (EXIF, or XMP with a source)."""
+    return Finding(LOCATION.category, LOCATION.label + source, position_text(lat, lon),
+                   LOCATION.why)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
-from .options import Keep
-from .report import Finding
-from .tags import EXIF_NAMES, GPS_NAMES, TAGS
+from ..options import Keep
+from ..report import Finding
+from .tags import EXIF_NAMES, GPS_NAMES, TAGS, position_finding
+from .text import short, size_text
 
 # Bytes per value of each TIFF field type (BYTE, ASCII, SHORT, LONG, RATIONAL, SBYTE, UNDEFINED,
 # SSHORT, SLONG, SRATIONAL, FLOAT, DOUBLE, IFD).
@@ -151,27 +152,6 @@ def parse(block: bytes, thumbnail: bool = True) -> Exif | None:
     return exif
 
 
-def short(text: str, limit: int = 80) -> str:
-    """A one-line preview, cut to `limit` characters."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def size_text(size: int) -> str:
-    if size < 1024:
-        return f"{size} bytes"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.1f} KB"
-    return f"{size / 1024 / 1024:.1f} MB"
-
-
-def position_text(lat: float, lon: float) -> str:
-    """48.8584° N, 2.2945° E"""
-    return (
-        f"{abs(lat):.4f}° {'N' if lat >= 0 else 'S'}, {abs(lon):.4f}° {'E' if lon >= 0 else 'W'}"
-    )
-
-
 def _gps_findings(exif: Exif) -> list[Finding]:
     gps = exif.ifds.get("GPS", {})
     if not gps:
@@ -189,8 +169,7 @@ def _gps_findings(exif: Exif) -> list[Finding]:
 
     lat, lon = coordinate(0x02, 0x01, b"S"), coordinate(0x04, 0x03, b"W")
     if lat is not None and lon is not None:
-        info = TAGS["GPSLatitude"]
-        findings.append(Finding(info.category, info.label, position_text(lat, lon), info.why))
+        findings.append(position_finding(lat, lon))
         shown |= {0x01, 0x02, 0x03, 0x04}
     for tag, name in GPS_NAMES.items():
         entry = gps.get(tag)

@@ -3,6 +3,7 @@ and every Pillow failure becomes a LocalpixError a user can act on."""
 
 from __future__ import annotations
 
+import importlib
 import io
 import struct
 import warnings
@@ -10,36 +11,23 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from PIL import (  # noqa: F401  (importing registers exactly the decoders we allow)
-    BmpImagePlugin,
-    GifImagePlugin,
-    Image,
-    JpegImagePlugin,
-    MpoImagePlugin,
-    PngImagePlugin,
-    TiffImagePlugin,
-    WebPImagePlugin,
-)
+from PIL import Image
 
-from .errors import (
+from ..errors import (
     CorruptImageError,
     ImageTooLargeError,
     LocalpixError,
     TruncatedImageError,
     UnsupportedFormatError,
 )
-from .options import DEFAULT_MAX_PIXELS
+from ..options import DEFAULT_MAX_PIXELS, check_pixels
+from ..registry import FORMATS, detect, not_an_image_message
 
-# Formats the engine decodes; anything else Pillow might recognise is refused up front.
-READABLE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP")  # MPO opens as JPEG
-
-
-def too_large_message(width: int, height: int, max_pixels: int) -> str:
-    return (
-        f"The image declares {width}x{height} pixels ({width * height / 1e6:.0f} MP), over the "
-        f"limit of {max_pixels / 1e6:.0f} MP. It would need too much memory to open; raise the "
-        f"pixel limit only if you trust the file."
-    )
+# Only the decoders of registered formats are imported: Image.open is always told which one to
+# use, so nothing else Pillow could recognise ever sees the bytes.
+for _fmt in FORMATS:
+    for _plugin in _fmt.pillow_plugins:
+        importlib.import_module(f"PIL.{_plugin}")
 
 
 @contextmanager
@@ -60,9 +48,7 @@ def pillow_errors() -> Iterator[None]:
             "you trust the file."
         ) from exc
     except Image.UnidentifiedImageError as exc:
-        raise UnsupportedFormatError(
-            "This is not an image localpix can read. Supported: JPEG, PNG, WebP, GIF, TIFF, BMP."
-        ) from exc
+        raise UnsupportedFormatError(not_an_image_message()) from exc
     except MemoryError as exc:
         raise ImageTooLargeError("The image needs more memory than is available.") from exc
     except (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, KeyError,
@@ -78,83 +64,29 @@ def pillow_errors() -> Iterator[None]:
         ) from exc
 
 
-# Leading bytes of every format we read. Checked before Pillow sees the data, so that a file which
-# *is* a PNG (say) but which Pillow refuses to identify (a bad CRC in the header chunk) is reported
-# as damaged rather than as "not an image", and so that nothing else reaches Pillow's decoders.
-_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"\xff\xd8\xff", "JPEG"),
-    (b"\x89PNG\r\n\x1a\n", "PNG"),
-    (b"GIF87a", "GIF"),
-    (b"GIF89a", "GIF"),
-    (b"II*\x00", "TIFF"),
-    (b"MM\x00*", "TIFF"),
-    (b"II+\x00", "TIFF"),  # BigTIFF
-    (b"MM\x00+", "TIFF"),
-    (b"BM", "BMP"),
-)
-
-_BMP_HEADER_SIZES = (12, 16, 40, 52, 56, 64, 108, 124)
-
-_NAMES = {"JPEG": "JPEG", "PNG": "PNG", "GIF": "GIF", "TIFF": "TIFF", "BMP": "BMP", "WEBP": "WebP"}
-
-
-def sniff_format(data: bytes) -> str | None:
-    """Pillow's name for the format `data` starts like ("JPEG", "PNG", ...), or None."""
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "WEBP"
-    for magic, name in _MAGIC:
-        if data.startswith(magic):
-            # "BM" alone is too weak (plain text can start with it): also want a known DIB
-            # header size, as Pillow's BMP plugin does.
-            if name == "BMP" and int.from_bytes(data[14:18], "little") not in _BMP_HEADER_SIZES:
-                return None
-            return name
-    return None
-
-
-def _cut_magic(data: bytes) -> bool:
-    """Whether `data` is too short to tell, but begins like one of our formats."""
-    if len(data) >= 16:
-        return False
-    if data[:4] == b"RIFF" or b"RIFF".startswith(data):
-        return len(data) < 12
-    return any(magic.startswith(data[: len(magic)]) and len(data) < len(magic) + 10
-               for magic, _ in _MAGIC)  # fmt: skip
-
-
 def open_header(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
     """Identify `data` and read its header only: nothing is decoded yet, so the caller may still
     call `Image.draft` (JPEG DCT scaling) before `decode`. The pixel limit is already enforced."""
-    if not data:
-        raise CorruptImageError("The file is empty (0 bytes).")
-    sniffed = sniff_format(data)
-    if sniffed is None and _cut_magic(data):
-        raise TruncatedImageError(
-            f"The file is only {len(data)} bytes long: it is cut short. Try the original file."
-        )
-    if sniffed is None:
+    fmt = detect(data)
+    if not fmt.pillow_plugins:
         raise UnsupportedFormatError(
-            "This is not an image localpix can read. Supported: JPEG, PNG, WebP, GIF, TIFF, BMP."
+            f"localpix cannot decode the pixels of {fmt.label} files here."
         )
     with pillow_errors():
         # Pillow's own bomb guard would stop at its global limit; ours is the one that counts.
         saved_limit = Image.MAX_IMAGE_PIXELS
         Image.MAX_IMAGE_PIXELS = None
         try:
-            image = Image.open(io.BytesIO(data), formats=(sniffed,))
+            image = Image.open(io.BytesIO(data), formats=(fmt.pillow_format,))
         except Image.UnidentifiedImageError as exc:
             # The magic bytes say it is this format, so the rest of the header is damaged.
             raise CorruptImageError(
-                f"The file starts like a {_NAMES[sniffed]} image, but its header is damaged "
+                f"The file starts like a {fmt.label} image, but its header is damaged "
                 "and it cannot be opened."
             ) from exc
         finally:
             Image.MAX_IMAGE_PIXELS = saved_limit
-        width, height = image.size
-        if width * height > max_pixels:
-            raise ImageTooLargeError(too_large_message(width, height, max_pixels))
-        if width < 1 or height < 1:
-            raise CorruptImageError("The image declares no pixels (zero width or height).")
+        check_pixels(*image.size, max_pixels)
         return image
 
 

@@ -6,24 +6,18 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from .. import exif as exif_block
 from ..errors import CorruptImageError, TruncatedImageError
-from ..exif import size_text
-from ..options import DEFAULT_MAX_PIXELS, Keep
+from ..metadata import exif as exif_block
+from ..metadata.comments import comment_finding, trailer_finding, unknown_finding
+from ..metadata.icc import icc_finding
+from ..metadata.iptc import photoshop_findings
+from ..metadata.text import size_text
+from ..metadata.xmp import xmp_findings
+from ..options import DEFAULT_MAX_PIXELS, Keep, check_pixels
 from ..report import Finding
-from ._common import (
-    check_size,
-    comment_finding,
-    icc_finding,
-    photoshop_findings,
-    trailer_finding,
-    unknown_finding,
-    xmp_findings,
-)
+from . import begins_like
 
-NAME = "jpeg"
-MIME = "image/jpeg"
-EXTENSION = ".jpg"
+TECHNIQUE = "surgery"
 
 _SOI, _EOI, _SOS, _COM = 0xD8, 0xD9, 0xDA, 0xFE
 _APP0, _APP1, _APP2, _APP13, _APP14 = 0xE0, 0xE1, 0xE2, 0xED, 0xEE
@@ -56,6 +50,10 @@ class _Parsed:
 
 def detect(data: bytes) -> bool:
     return data[:3] == b"\xff\xd8\xff"
+
+
+def starts_like(data: bytes) -> bool:
+    return begins_like(data, b"\xff\xd8\xff")
 
 
 def _scan_end(data: bytes, pos: int) -> int:
@@ -117,7 +115,7 @@ def _parse(data: bytes, max_pixels: int | None) -> _Parsed:
             height, width = struct.unpack(">HH", data[start + 5 : start + 9])
             size = (width, height)
             if max_pixels is not None:
-                check_size(width, height, max_pixels)
+                check_pixels(width, height, max_pixels)
         elif marker == _SOS:
             if size is None:
                 raise CorruptImageError("The JPEG file is damaged: image data before its header.")

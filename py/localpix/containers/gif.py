@@ -7,21 +7,15 @@ from __future__ import annotations
 import struct
 
 from ..errors import CorruptImageError, TruncatedImageError
-from ..options import DEFAULT_MAX_PIXELS, Keep
+from ..metadata.comments import comment_finding, trailer_finding, unknown_finding
+from ..metadata.icc import icc_finding
+from ..metadata.iptc import photoshop_findings
+from ..metadata.xmp import xmp_findings
+from ..options import DEFAULT_MAX_PIXELS, Keep, check_pixels
 from ..report import Finding
-from ._common import (
-    check_size,
-    comment_finding,
-    icc_finding,
-    photoshop_findings,
-    trailer_finding,
-    unknown_finding,
-    xmp_findings,
-)
+from . import begins_like
 
-NAME = "gif"
-MIME = "image/gif"
-EXTENSION = ".gif"
+TECHNIQUE = "surgery"
 
 _EXTENSION, _IMAGE, _TRAILER = 0x21, 0x2C, 0x3B
 _COMMENT, _APPLICATION, _GRAPHIC_CONTROL, _PLAIN_TEXT = 0xFE, 0xFF, 0xF9, 0x01
@@ -35,6 +29,10 @@ Block = tuple[int, int, int, int]  # introducer, label (0 for images), start, en
 
 def detect(data: bytes) -> bool:
     return data[:6] in (b"GIF87a", b"GIF89a")
+
+
+def starts_like(data: bytes) -> bool:
+    return begins_like(data, b"GIF8")
 
 
 def _skip_sub_blocks(data: bytes, pos: int) -> int:
@@ -52,7 +50,7 @@ def _parse(data: bytes, max_pixels: int | None) -> tuple[int, list[Block], int, 
         raise TruncatedImageError(_TRUNCATED)
     width, height = struct.unpack("<HH", data[6:10])
     if max_pixels is not None:
-        check_size(width, height, max_pixels)
+        check_pixels(width, height, max_pixels)
     header_end = 13 + (3 << ((data[10] & 7) + 1) if data[10] & 0x80 else 0)
     blocks: list[Block] = []
     pos = header_end

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import struct
 
-from .. import exif as exif_block
 from ..errors import CorruptImageError, TruncatedImageError
-from ..options import DEFAULT_MAX_PIXELS, Keep
+from ..metadata import exif as exif_block
+from ..metadata.comments import trailer_finding, unknown_finding
+from ..metadata.icc import icc_finding
+from ..metadata.xmp import xmp_findings
+from ..options import DEFAULT_MAX_PIXELS, Keep, check_pixels
 from ..report import Finding
-from ._common import check_size, icc_finding, trailer_finding, unknown_finding, xmp_findings
+from . import begins_like
 
-NAME = "webp"
-MIME = "image/webp"
-EXTENSION = ".webp"
+TECHNIQUE = "surgery"
 
 _IMAGE = frozenset([b"VP8X", b"ANIM", b"ANMF", b"ALPH", b"VP8 ", b"VP8L"])
 _ICC_FLAG, _EXIF_FLAG, _XMP_FLAG = 0x20, 0x08, 0x04
@@ -25,6 +26,10 @@ Chunk = tuple[bytes, int, int]  # fourcc, start, end (header, data and padding)
 
 def detect(data: bytes) -> bool:
     return data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+
+
+def starts_like(data: bytes) -> bool:
+    return begins_like(data, b"RIFF")
 
 
 def _size(kind: bytes, body: bytes) -> tuple[int, int] | None:
@@ -63,7 +68,7 @@ def _parse(data: bytes, max_pixels: int | None) -> tuple[list[Chunk], int, int, 
         raise CorruptImageError("The WebP file is damaged: its image header is missing.")
     width, height = size_found
     if max_pixels is not None:
-        check_size(width, height, max_pixels)
+        check_pixels(width, height, max_pixels)
     return chunks, width, height, end
 
 

@@ -1,0 +1,99 @@
+"""The one entry point the browser's Web Worker calls through Pyodide.
+
+    process(data, request_json) -> (output_bytes, response_json)
+
+request:  {"mode": "compress" | "clean" | "inspect", "options": {...}, "name": "photo.jpg"}
+          options are CompressOptions fields; "keep" is {"orientation": true, ...} or a list of
+          names; "background" is [r, g, b] or "#rrggbb".
+response: {"ok": true, "format", "mime", "extension", "name", "input_size", "output_size",
+           "reencoded", "quality", "target_met", "note", "warnings", "before", "after", "removed"}
+          or {"ok": false, "error": "<message for the user>", "kind": "<error class name>"}
+          with empty bytes. It never raises: JSON strings and bytes are all that cross into JS.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+from dataclasses import asdict
+from typing import Any
+
+from ..errors import ImageTooLargeError, InvalidOptionsError, LocalpixError
+from ..options import parse_options
+from ..pipeline.run import output_name, run
+from ..registry import record
+from ..report import Result
+
+BUG_MESSAGE = (
+    "Something went wrong inside localpix: this is a bug, not a problem with your image. "
+    "Please report it (with the image if you can share it)."
+)
+
+
+def process(data: bytes, request_json: str) -> tuple[bytes, str]:
+    """Run one request; see the module docstring. Never raises."""
+    try:
+        return _process(bytes(data), request_json)
+    except LocalpixError as exc:
+        return b"", _failure(str(exc), type(exc).__name__)
+    except MemoryError:
+        # A browser tab's heap is small; say so rather than calling it a bug.
+        return b"", _failure(
+            "The image needs more memory than this browser tab has. Try a smaller image or "
+            "the command-line tool.",
+            ImageTooLargeError.__name__,
+        )
+    except Exception as exc:
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        return b"", _failure(BUG_MESSAGE, "InternalError", detail=detail)
+
+
+def _failure(message: str, kind: str, **extra: str) -> str:
+    return json.dumps({"ok": False, "error": message, "kind": kind, **extra})
+
+
+def _process(data: bytes, request_json: str) -> tuple[bytes, str]:
+    request = _parse_request(request_json)
+    options = parse_options({} if request.get("options") is None else request["options"])
+    result = run(data, request.get("mode", "compress"), options)
+    return result.data, _response(result, _base_name(request.get("name")))
+
+
+def _response(result: Result, name: str) -> str:
+    fmt = record(result.format)
+    return json.dumps({
+        "ok": True,
+        "format": fmt.name,
+        "mime": fmt.mime,
+        "extension": fmt.extensions[0].lstrip("."),
+        "name": output_name(name, fmt.name),
+        "input_size": result.input_size,
+        "output_size": result.output_size,
+        "reencoded": result.reencoded,
+        "quality": result.quality,
+        "target_met": result.target_met,
+        "note": result.note,
+        "warnings": list(result.warnings),
+        "before": result.before.to_dict(),
+        "after": result.after.to_dict() if result.after is not None else None,
+        "removed": [asdict(f) for f in result.removed],
+    })  # fmt: skip
+
+
+def _base_name(name: object) -> str:
+    """The file name without any folder part (browsers may pass a path)."""
+    if not isinstance(name, str):
+        return ""
+    return name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+
+
+def _parse_request(request_json: str) -> dict[str, Any]:
+    if not isinstance(request_json, str):
+        raise InvalidOptionsError("The request must be a JSON string.")
+    try:
+        request = json.loads(request_json) if request_json.strip() else {}
+    except ValueError as exc:
+        raise InvalidOptionsError(f"The request is not valid JSON ({exc}).") from exc
+    if not isinstance(request, dict):
+        raise InvalidOptionsError("The request must be a JSON object.")
+    return request

@@ -1,0 +1,91 @@
+"""XMP packets (RDF/XML): every top-level property, explained through the tag table."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from ..report import Finding
+from .tags import TAGS, position_finding
+from .text import short, size_text
+
+_XMP_PREFIXES = {
+    "http://purl.org/dc/elements/1.1/": "dc",
+    "http://ns.adobe.com/xap/1.0/": "xmp",
+    "http://ns.adobe.com/xap/1.0/mm/": "xmpMM",
+    "http://ns.adobe.com/xap/1.0/rights/": "xmpRights",
+    "http://ns.adobe.com/photoshop/1.0/": "photoshop",
+    "http://ns.adobe.com/exif/1.0/": "exif",
+    "http://cipa.jp/exif/1.0/": "exifEX",
+    "http://ns.adobe.com/exif/1.0/aux/": "aux",
+    "http://ns.adobe.com/tiff/1.0/": "tiff",
+    "http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/": "Iptc4xmpCore",
+}
+_RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
+_NUMBER = r"(\d+(?:\.\d+)?)"
+_XMP_COORDINATE = re.compile(rf"^\s*{_NUMBER},{_NUMBER}(?:,{_NUMBER})?([NSEW])\s*$")
+
+
+def _xmp_coordinate(text: str) -> float | None:
+    """XMP writes GPS as "48,51.502N" or "48,51,30.13N"."""
+    match = _XMP_COORDINATE.match(text)
+    if not match:
+        return None
+    degrees, minutes, seconds, ref = match.groups()
+    value = float(degrees) + float(minutes) / 60 + float(seconds or 0) / 3600
+    return -value if ref in "SW" else value
+
+
+def _xmp_properties(packet: bytes) -> list[tuple[str, str, int]]:
+    """(prefix:Name, text, number of items) for each top-level XMP property."""
+    # XMP forbids DTDs; refusing them rules out entity-expansion attacks on the XML parser.
+    if b"<!DOCTYPE" in packet or b"<!ENTITY" in packet:
+        raise ValueError("XMP with a DTD")
+    root = ET.fromstring(packet.strip(b"\0 \t\r\n"))
+    props: list[tuple[str, str, int]] = []
+
+    def key(qname: str) -> str:
+        uri, _, local = qname[1:].partition("}")
+        return f"{_XMP_PREFIXES.get(uri, 'other')}:{local}"
+
+    for desc in root.iter(f"{_RDF}Description"):
+        for name, value in desc.attrib.items():
+            if name.startswith("{") and not name.startswith(_RDF):
+                props.append((key(name), value, 1))
+        for child in desc:
+            items = list(child.iter(f"{_RDF}li"))
+            texts = [t.strip() for t in ((li.text or "") for li in items) if t.strip()]
+            text = ", ".join(texts) if texts else (child.text or "").strip()
+            props.append((key(child.tag), text, len(items) or 1))
+    return props
+
+
+def xmp_findings(packet: bytes) -> list[Finding]:
+    try:
+        props = _xmp_properties(packet)
+    except (ET.ParseError, ValueError, UnicodeError):
+        props = []
+    found: list[Finding] = []
+    position = {name: _xmp_coordinate(text) for name, text, _ in props
+                if name in ("exif:GPSLatitude", "exif:GPSLongitude")}
+    located = len(position) == 2 and None not in position.values()
+    if located:
+        found.append(position_finding(position["exif:GPSLatitude"], position["exif:GPSLongitude"],
+                                      " (XMP)"))
+    for name, text, items in props:
+        info = TAGS.get(name)
+        if info is None or (located and name in position):
+            continue
+        if name == "xmpMM:History":
+            value = f"{items} steps"
+        elif name == "photoshop:DocumentAncestors":
+            value = f"{items} IDs"
+        else:
+            value = short(text) or "present"
+        found.append(Finding(info.category, info.label + " (XMP)", value, info.why))
+    found.append(Finding(
+        "xmp", "XMP metadata", f"{size_text(len(packet))}, {len(props)} properties",
+        "An extensible metadata packet: may repeat the camera data and add editing details, "
+        "names and IDs that track the file across edits",
+    ))
+    return found

@@ -1,0 +1,1 @@
+"""The pixel pipeline: decode safely (pixel limit first), then orient, fit and normalise."""
