@@ -57,7 +57,7 @@ def test_build_ships_the_official_wheels_and_a_trimmed_lock(runtime_copy: Path,
     assert len(info["build"]) == 16 and int(info["build"], 16) >= 0
     with zipfile.ZipFile(dist / info["engine_wheel"]) as engine:
         names = engine.namelist()
-    assert "localpix/bridge.py" in names and "localpix/formats/__init__.py" in names
+    assert "localpix/adapters/bridge.py" in names and "localpix/registry.py" in names
     for page_file in ("index.html", "app.js", "worker.js", "style.css"):
         text = (dist / page_file).read_text()
         assert "http://" not in text and "https://" not in text, page_file

@@ -4,7 +4,8 @@
 window.localpix = window.localpix || {};
 
 (function (lp) {
-  const IMAGE_EXTENSIONS = /\.(jpe?g|jfif|jpe|png|webp|gif|tiff?|bmp|dib)$/i;
+  const facts = lp.facts; // generated from the engine's format registry (dist/facts.js)
+  const EXTENSIONS = new Set(facts.extensions);
   let pasteCount = 0;
 
   function isHidden(name) {
@@ -14,7 +15,8 @@ window.localpix = window.localpix || {};
   /** Inside folders only image-looking files are taken; loose files always (the engine judges). */
   function wanted(name, fromFolder) {
     if (isHidden(name)) return false;
-    return !fromFolder || IMAGE_EXTENSIONS.test(name);
+    const dot = name.lastIndexOf(".");
+    return !fromFolder || (dot > 0 && EXTENSIONS.has(name.slice(dot).toLowerCase()));
   }
 
   function fileOf(entry) {
@@ -94,8 +96,8 @@ window.localpix = window.localpix || {};
 
   function pastedName(file) {
     pasteCount += 1;
-    const ext = ({ "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif",
-                   "image/bmp": "bmp", "image/tiff": "tif" })[file.type] || "png";
+    const format = facts.formats.find((f) => f.mime === file.type);
+    const ext = format ? format.extensions[0].slice(1) : "png";
     // Clipboard images are all called "image.png": give each its own name.
     if (!file.name || /^image\.\w+$/i.test(file.name)) return `pasted-image-${pasteCount}.${ext}`;
     return file.name;
@@ -105,6 +107,13 @@ window.localpix = window.localpix || {};
     const add = (result) => lp.addFiles(result.files, result.stats);
     const fileInput = document.getElementById("file");
     const folderInput = document.getElementById("folder");
+    fileInput.accept = facts.accept;
+    const labels = facts.formats.map((f) => f.label);
+    const formats = document.querySelector(".drop-formats");
+    if (formats) {
+      formats.textContent = `${labels.slice(0, -1).join(", ")} and ${labels.at(-1)}. ` +
+        "Hundreds at once are fine.";
+    }
     fileInput.addEventListener("change", () => {
       add(fromFileList(fileInput.files, false));
       fileInput.value = ""; // picking the same files again still fires "change"
@@ -155,5 +164,5 @@ window.localpix = window.localpix || {};
     });
   }
 
-  lp.input = { init, fromDataTransfer, fromFileList };
+  lp.input = { init, fromDataTransfer, fromFileList, wanted, pastedName };
 })(window.localpix);

@@ -56,9 +56,10 @@ window.localpix = window.localpix || {};
   }
 
   function formatBytes(n) {
-    if (n < 1024) return `${n} B`;
-    if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-    return `${(n / 1024 / 1024).toFixed(2)} MB`;
+    const { KB, MB } = lp.facts.units;
+    if (n < KB) return `${n} B`;
+    if (n < MB) return `${(n / KB).toFixed(1)} KB`;
+    return `${(n / MB).toFixed(2)} MB`;
   }
 
   function render() {

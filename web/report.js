@@ -80,8 +80,7 @@ window.localpix = window.localpix || {};
 
   /** A finding that is an actual position (coordinates), not just some place-related field. */
   function isGpsPosition(finding) {
-    return finding.category === "location" &&
-      (/GPS position/i.test(finding.label) || /°\s*[NS]\b/.test(finding.value || ""));
+    return finding.key === lp.facts.finding_keys.gps_position;
   }
 
   /** "removed" | "kept" | "none": what happened to the file's GPS position. */

@@ -4,34 +4,29 @@ window.localpix = window.localpix || {};
 
 (function (lp) {
   const KEY = "localpix.settings.v1";
-  // Engine defaults (py/localpix/options.py): private metadata removed; orientation and colour
-  // profile kept, since neither says anything about you and both change how the photo looks.
+  // The engine's own defaults and ranges, generated from py/localpix/options.py (dist/facts.js):
+  // private metadata removed; orientation and colour profile kept, since neither says anything
+  // about you and both change how the photo looks.
+  const facts = lp.facts;
+  const QUALITY = facts.options.quality;
   const DEFAULTS = Object.freeze({
     mode: "compress", // or "clean": strip metadata only, lossless
-    format: "keep", // keep | jpeg | png | webp
+    format: "keep", // keep | one of facts.output_formats
     // auto: per photo, the smallest JPEG/WebP whose SSIMULACRA2 score stays at qualityTarget.
     // One quality number means different things for different photos and formats; a score doesn't.
     sizeMode: "auto", // auto | quality | target
-    qualityTarget: 80,
-    quality: 80,
+    qualityTarget: facts.default_quality_target,
+    quality: QUALITY.default,
     targetKB: 500,
     maxWidth: "",
     maxHeight: "",
-    keep: Object.freeze({ orientation: true, color_profile: true, copyright: false, date_taken: false }),
+    keep: Object.freeze(Object.fromEntries(facts.keep.map((k) => [k.name, k.default]))),
   });
-  // SSIMULACRA2 scores (100 = identical) with the words its authors give them.
-  const QUALITY_TARGETS = Object.freeze({
-    60: ["Good", "Smallest files; flaws show up close."],
-    70: ["High", "Flaws barely noticeable side by side."],
-    80: ["Very high", "No visible difference side by side."],
-    90: ["Visually lossless", "No difference even when flicking between the two."],
-  });
-  const KEEP_IDS = {
-    orientation: "keep-orientation",
-    color_profile: "keep-color-profile",
-    copyright: "keep-copyright",
-    date_taken: "keep-date-taken",
-  };
+  // SSIMULACRA2 scores (100 = identical) -> [label, meaning].
+  const QUALITY_TARGETS = Object.freeze(Object.fromEntries(
+    facts.quality_targets.map((t) => [t.score, [t.label, t.meaning]])));
+  // Each keep choice's checkbox: keep-orientation, keep-color-profile, ...
+  const KEEP_IDS = Object.fromEntries(facts.keep.map((k) => [k.name, `keep-${k.name.replaceAll("_", "-")}`]));
 
   function clone(settings) {
     return { ...settings, keep: { ...settings.keep } };
@@ -47,11 +42,11 @@ window.localpix = window.localpix || {};
     const s = clone(DEFAULTS);
     if (!raw || typeof raw !== "object") return s;
     if (raw.mode === "clean" || raw.mode === "compress") s.mode = raw.mode;
-    if (["keep", "jpeg", "png", "webp"].includes(raw.format)) s.format = raw.format;
+    if (raw.format === "keep" || facts.output_formats.includes(raw.format)) s.format = raw.format;
     if (["auto", "quality", "target"].includes(raw.sizeMode)) s.sizeMode = raw.sizeMode;
     if (Object.hasOwn(QUALITY_TARGETS, String(raw.qualityTarget))) s.qualityTarget = Number(raw.qualityTarget);
     const q = Number(raw.quality);
-    if (Number.isInteger(q) && q >= 1 && q <= 100) s.quality = q;
+    if (Number.isInteger(q) && q >= QUALITY.min && q <= QUALITY.max) s.quality = q;
     if (positiveInt(raw.targetKB)) s.targetKB = positiveInt(raw.targetKB);
     s.maxWidth = positiveInt(raw.maxWidth);
     s.maxHeight = positiveInt(raw.maxHeight);
@@ -94,7 +89,7 @@ window.localpix = window.localpix || {};
     if (s.mode === "clean") return { mode: "clean", options: { keep } };
     const options = { keep };
     if (s.format !== "keep") options.format = s.format;
-    if (s.sizeMode === "target") options.target_size = Math.round(s.targetKB * 1024);
+    if (s.sizeMode === "target") options.target_size = Math.round(s.targetKB * facts.units.KB);
     else if (s.sizeMode === "auto") options.quality_target = s.qualityTarget;
     else options.quality = s.quality;
     if (s.maxWidth) options.max_width = s.maxWidth;
@@ -102,11 +97,15 @@ window.localpix = window.localpix || {};
     return { mode: "compress", options };
   }
 
+  function formatLabel(name) {
+    return facts.formats.find((f) => f.name === name).label;
+  }
+
   /** One line for the UI: what the current settings will do. */
   function describe(s) {
     if (s.mode === "clean") return "Strip metadata only: pixels untouched, no quality loss.";
     const parts = [];
-    parts.push(s.format === "keep" ? "same format" : s.format.toUpperCase());
+    parts.push(s.format === "keep" ? "same format" : formatLabel(s.format));
     if (s.sizeMode === "target") parts.push(`at most ${s.targetKB} KB`);
     else if (s.sizeMode === "auto") parts.push(`automatic quality: ${QUALITY_TARGETS[s.qualityTarget][0].toLowerCase()}`);
     else parts.push(`quality ${s.quality}`);
@@ -165,6 +164,7 @@ window.localpix = window.localpix || {};
 
   function bind(callback) {
     onChange = callback || onChange;
+    for (const name of facts.output_formats) $("format").add(new Option(formatLabel(name), name));
     const targets = $("quality-target");
     for (const [score, [label]] of Object.entries(QUALITY_TARGETS)) targets.add(new Option(`${label} (${score})`, score));
     current = load();

@@ -31,6 +31,9 @@ class Finding:
     value: str  # short preview: "SN123456789", "48.8584° N, 2.2945° E", "12 KB"
     why: str  # "Identifies the exact camera that took the photo"
     private: bool = True  # False for harmless technical data (e.g. colour profile)
+    # A stable id for findings the page reasons about (the wording of `label` may change):
+    # "gps_position" for a GPS position, wherever it was read. "" for the rest.
+    key: str = ""
 
 
 @dataclass(frozen=True)

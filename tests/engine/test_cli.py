@@ -279,3 +279,17 @@ def test_progress_bar_on_a_terminal() -> None:
     assert "\r[" in text and "1/2" in text and "2/2" in text
     assert "localpix: b.jpg: The file is damaged.\n" in text
     assert "[1/2] a.jpg ->" not in text  # no per-file lines on a terminal, the bar is enough
+
+
+def test_default_is_the_apps_automatic_quality_and_quality_n_is_fixed(tmp_path: Path,
+                                                                       capsys) -> None:
+    inputs = copy_inputs(tmp_path / "in", ["gps/DSCN0010.jpg"])
+    notes = {}
+    for name, extra in (("default", []), ("fixed", ["--quality", "70"])):
+        report = tmp_path / f"{name}.json"
+        code, _, _ = run([*inputs, "-o", tmp_path / name, "--report", report, *extra], capsys)
+        assert code == 0
+        (entry,) = json.loads(report.read_text())["files"]
+        notes[name] = entry["note"]
+    assert "Automatic quality" in notes["default"] and "target 80" in notes["default"]
+    assert "Automatic quality" not in notes["fixed"]

@@ -9,7 +9,7 @@ import io
 
 from PIL import Image, ImageSequence, features
 
-from ..errors import CorruptImageError
+from ..errors import CorruptImageError, UnsupportedFormatError
 from ..metadata import exif as exif_block
 from ..metadata.icc import icc_finding
 from ..metadata.iptc import iptc_findings, photoshop_findings
@@ -40,7 +40,15 @@ def starts_like(data: bytes) -> bool:
     return begins_like(data, b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")
 
 
+BIGTIFF_MESSAGE = (
+    "This is a BigTIFF file (the TIFF variant for files over 4 GB), which localpix cannot read "
+    "yet. Save it as a standard TIFF, PNG or JPEG first."
+)
+
+
 def _parse(data: bytes) -> tuple[exif_block.Exif, int, int]:
+    if data[2:4] in (b"+\0", b"\0+"):
+        raise UnsupportedFormatError(BIGTIFF_MESSAGE)
     parsed = exif_block.parse(data, thumbnail=False)
     size = [parsed.get("IFD0", tag) for tag in (256, 257)] if parsed else [None, None]
     if parsed is None or None in size:

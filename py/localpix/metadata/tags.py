@@ -239,7 +239,10 @@ IPTC_NAMES: dict[int, str] = {
 }
 
 
+GPS_POSITION = "gps_position"  # Finding.key of every GPS position
+
+
 def position_finding(lat: float, lon: float, source: str = "") -> Finding:
     """The one finding for a GPS position, wherever it was read (EXIF, or XMP with a source)."""
     return Finding(LOCATION.category, LOCATION.label + source, position_text(lat, lon),
-                   LOCATION.why)
+                   LOCATION.why, key=GPS_POSITION)
