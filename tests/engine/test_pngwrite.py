@@ -9,6 +9,7 @@ from PIL import Image, ImageDraw
 
 from localpix import CompressOptions, compress
 from localpix.codecs import png_deflate as pngwrite
+from localpix.containers.png import chunk_bodies
 
 
 def _picture(mode: str) -> Image.Image:
@@ -52,7 +53,7 @@ def test_compress_png_is_smaller_than_pillows_and_identical() -> None:
 
 
 def _trns(png: bytes) -> bytes | None:
-    return next((body for kind, body in pngwrite._chunks(png) if kind == b"tRNS"), None)
+    return next((body for kind, body in chunk_bodies(png) if kind == b"tRNS"), None)
 
 
 @pytest.mark.parametrize("translucent", [3, 0])

@@ -16,23 +16,11 @@ import zlib
 import numpy as np
 from PIL import Image, PngImagePlugin
 
+from ..containers.png import chunk_bodies, write_chunk
+
 SAMPLE_BAND = 16  # rows per sampled band
 SAMPLE_BANDS = 24  # bands spread over the image for choosing the filter
 CHUNK_ROWS = 256  # rows filtered at a time (bounds memory on big images)
-
-
-def _chunks(data: bytes) -> list[tuple[bytes, bytes]]:
-    out, i = [], 8
-    while i + 8 <= len(data):
-        length = struct.unpack(">I", data[i : i + 4])[0]
-        out.append((data[i + 4 : i + 8], data[i + 8 : i + 8 + length]))
-        i += 12 + length
-    return out
-
-
-def _chunk(kind: bytes, body: bytes) -> bytes:
-    return (struct.pack(">I", len(body)) + kind + body
-            + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))  # fmt: skip
 
 
 _CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
@@ -130,7 +118,7 @@ def _sample_cost(rows: np.ndarray, bpp: int, kind: int) -> int:
 
 def optimise(png: bytes, image: Image.Image) -> bytes:
     """`png` (as Pillow wrote `image`) with the smallest image data found; never bigger."""
-    chunks = _chunks(png)
+    chunks = chunk_bodies(png)
     if not chunks or chunks[0][0] != b"IHDR":
         return png
     width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", chunks[0][1])
@@ -168,12 +156,12 @@ def optimise(png: bytes, image: Image.Image) -> bytes:
     for kind, body in chunks:
         if kind == b"IDAT":
             if not wrote:
-                out.append(_chunk(b"IDAT", best))
+                out.append(write_chunk(b"IDAT", best))
                 wrote = True
             continue
         if kind == b"tRNS" and trimmed is not None:
             if trimmed:
-                out.append(_chunk(kind, trimmed))
+                out.append(write_chunk(kind, trimmed))
             continue
-        out.append(_chunk(kind, body))
+        out.append(write_chunk(kind, body))
     return b"".join(out)

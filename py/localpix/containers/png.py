@@ -11,7 +11,7 @@ from ..metadata import exif as exif_block
 from ..metadata.comments import trailer_finding, unknown_finding
 from ..metadata.icc import icc_finding
 from ..metadata.iptc import iptc_findings, photoshop_findings
-from ..metadata.tags import TAGS
+from ..metadata.png_text import PNG_TEXT_TAGS
 from ..metadata.text import short
 from ..metadata.xmp import xmp_findings
 from ..options import DEFAULT_MAX_PIXELS, Keep, check_pixels
@@ -71,6 +71,15 @@ def _parse(data: bytes, max_pixels: int | None) -> tuple[list[Chunk], int, int, 
             return chunks, width, height, pos
 
 
+def chunk_bodies(data: bytes) -> list[tuple[bytes, bytes]]:
+    """(type, data) of every chunk up to IEND, CRCs checked (for codecs that rewrite chunks)."""
+    return [(kind, data[start + 8 : end - 4]) for kind, start, end in _parse(data, None)[0]]
+
+
+def write_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
 def _inflate(raw: bytes) -> bytes:
     try:
         return zlib.decompressobj().decompress(raw, _MAX_INFLATED)
@@ -109,7 +118,7 @@ def _text_findings(keyword: str, text: bytes) -> list[Finding]:
         if kind == "8bim":
             return photoshop_findings(raw)
         return [unknown_finding(f"Embedded {kind} profile", len(raw))]
-    info = TAGS.get(f"PNG:{keyword}")
+    info = PNG_TEXT_TAGS.get(keyword)
     value = short(text.decode("utf-8", "replace")) or "(empty)"
     if info is None:
         return [Finding(
@@ -160,8 +169,7 @@ def clean(data: bytes, keep: Keep, max_pixels: int = DEFAULT_MAX_PIXELS) -> byte
         elif kind[:1].islower() and kind not in _IMAGE:  # text, eXIf, tIME, unknown ancillary
             continue
         if kind == b"IDAT" and rebuilt:  # eXIf must come before the image data
-            body = b"eXIf" + rebuilt
-            out.append(struct.pack(">I", len(rebuilt)) + body + struct.pack(">I", zlib.crc32(body)))
+            out.append(write_chunk(b"eXIf", rebuilt))
             rebuilt = None
         out.append(data[start:end])
     return b"".join(out)

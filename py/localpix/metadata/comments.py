@@ -4,13 +4,13 @@ finds but cannot explain further."""
 from __future__ import annotations
 
 from ..report import Finding
-from .tags import TAGS
+from .tags import WHY_TEXT
 from .text import short, size_text
 
 
 def comment_finding(label: str, raw: bytes) -> Finding:
     text = short(raw.split(b"\0")[0].decode("utf-8", "replace")) or size_text(len(raw))
-    return Finding("comment", label, text, TAGS["PNG:Comment"].why)
+    return Finding("comment", label, text, WHY_TEXT)
 
 
 def unknown_finding(label: str, size: int) -> Finding:

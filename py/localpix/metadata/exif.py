@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from ..options import Keep
 from ..report import Finding
-from .tags import EXIF_NAMES, GPS_NAMES, TAGS, position_finding
+from .exif_tags import EXIF_TAGS, GPS_TAGS
+from .tags import LOCATION, position_finding
 from .text import short, size_text
 
 # Bytes per value of each TIFF field type (BYTE, ASCII, SHORT, LONG, RATIONAL, SBYTE, UNDEFINED,
@@ -25,11 +26,6 @@ ORIENTATION = 0x0112
 # Pointers, and blocks a TIFF keeps in IFD0 (IPTC, Photoshop, ICC) that are reported on their own.
 _NOT_SETTINGS = frozenset([EXIF_IFD, GPS_IFD, INTEROP_IFD, 0x83BB, 0x8649, 0x8773])
 _THUMB_OFFSET, _THUMB_LENGTH = 0x0201, 0x0202
-_ORIENTATIONS = {
-    1: "Normal", 2: "Mirrored", 3: "Rotate 180°", 4: "Mirrored upside down",
-    5: "Mirrored, rotate 270° clockwise", 6: "Rotate 90° clockwise",
-    7: "Mirrored, rotate 90° clockwise", 8: "Rotate 270° clockwise",
-}
 
 
 @dataclass(frozen=True)
@@ -171,26 +167,19 @@ def _gps_findings(exif: Exif) -> list[Finding]:
     if lat is not None and lon is not None:
         findings.append(position_finding(lat, lon))
         shown |= {0x01, 0x02, 0x03, 0x04}
-    for tag, name in GPS_NAMES.items():
-        entry = gps.get(tag)
-        if entry is None or tag in shown:
+    for number, known in GPS_TAGS.items():
+        entry = gps.get(number)
+        if entry is None or number in shown:
             continue
-        info = TAGS[name]
-        if tag == 0x06 and exif.rationals(entry):  # altitude, below sea level when ref is 1
-            below = gps.get(0x05) is not None and gps[0x05].raw[:1] == b"\x01"
-            value = f"{'-' if below else ''}{exif.rationals(entry)[0]:.0f} m"
-        elif tag == 0x07 and len(exif.rationals(entry)) == 3:
-            value = "{:02.0f}:{:02.0f}:{:02.0f} UTC".format(*exif.rationals(entry))
-        elif entry.type in (5, 10):
+        value = known.show(exif, entry) if known.show else ""
+        if not value and entry.type in (5, 10):
             value = ", ".join(f"{v:g}" for v in exif.rationals(entry))
-        else:
-            value = short(exif.text(entry)) or size_text(len(entry.raw))
-        findings.append(Finding(info.category, info.label, value, info.why))
-        shown.add(tag)
+        value = value or short(exif.text(entry)) or size_text(len(entry.raw))
+        tag = known.tag
+        findings.append(Finding(tag.category, tag.label, value, tag.why))
+        shown.add(number)
     if not findings:
-        findings.append(
-            Finding("location", "GPS data", f"{len(gps)} GPS fields", TAGS["GPSLatitude"].why)
-        )
+        findings.append(Finding("location", "GPS data", f"{len(gps)} GPS fields", LOCATION.why))
     return findings
 
 
@@ -200,22 +189,16 @@ def findings(exif: Exif) -> list[Finding]:
     technical = 0
     for ifd in ("IFD0", "ExifIFD"):
         for tag, entry in exif.ifds.get(ifd, {}).items():
-            name = EXIF_NAMES.get(tag)
-            if name is None:
+            known = EXIF_TAGS.get(tag)
+            if known is None:
                 # IFD0 tags below 0x8000 describe the image's layout (or, in a TIFF, hold XMP):
                 # only the rest are camera settings.
                 technical += tag not in _NOT_SETTINGS and (ifd == "ExifIFD" or tag >= 0x8000)
                 continue
-            info = TAGS[name]
-            if tag == ORIENTATION:
-                number = exif.ints(entry)[0] if exif.ints(entry) else 0
-                value = f"{_ORIENTATIONS.get(number, 'Invalid')} ({number})"
-            elif name == "MakerNote":
-                value = size_text(len(entry.raw))
-            else:
-                value = short(exif.text(entry))
-                if not value:
-                    continue  # cameras write blank descriptions; nothing to tell
+            value = known.show(exif, entry) if known.show else short(exif.text(entry))
+            if not value:
+                continue  # cameras write blank descriptions; nothing to tell
+            info = known.tag
             found.append(Finding(info.category, info.label, value, info.why, info.private))
     found += _gps_findings(exif)
     if "IFD1" in exif.ifds:
@@ -246,7 +229,8 @@ def rebuild(exif: Exif | None, keep: Keep) -> bytes | None:
     kept: dict[str, list[Entry]] = {"IFD0": [], "ExifIFD": []}
     for ifd, entries in kept.items():
         for tag, entry in sorted(exif.ifds.get(ifd, {}).items()):
-            info = TAGS.get(EXIF_NAMES.get(tag, ""))
+            known = EXIF_TAGS.get(tag)
+            info = known.tag if known else None
             if info is None or info.keep is None or not getattr(keep, info.keep):
                 continue
             if tag == ORIENTATION and not (entry.type == 3 and exif.ints(entry)[0] in range(2, 9)):

@@ -5,9 +5,47 @@ from __future__ import annotations
 import struct
 
 from ..report import Finding
-from .tags import IPTC_NAMES, TAGS
+from .tags import (
+    ARTIST,
+    CITY,
+    COPYRIGHT,
+    DATE_DIGITIZED,
+    DATE_TAKEN,
+    DESCRIPTION,
+    KEYWORDS,
+    PLACE,
+    SOFTWARE,
+    TITLE,
+    WHY_NAME,
+    WHY_TEXT,
+    WHY_WHEN,
+    Tag,
+)
 from .text import short, size_text
 from .xmp import xmp_findings
+
+# IPTC IIM record 2: dataset number -> (ExifTool's name, meaning)
+IPTC_TAGS: dict[int, tuple[str, Tag]] = {
+    5: ("ObjectName", TITLE),
+    25: ("Keywords", KEYWORDS),
+    40: ("SpecialInstructions", Tag("comment", "Special instructions", WHY_TEXT)),
+    55: ("DateCreated", DATE_TAKEN),
+    60: ("TimeCreated", Tag("time", "Time taken", WHY_WHEN)),
+    62: ("DigitalCreationDate", DATE_DIGITIZED),
+    65: ("OriginatingProgram", SOFTWARE),
+    80: ("By-line", ARTIST),
+    85: ("By-lineTitle", Tag("device", "Author's job title", WHY_NAME)),
+    90: ("City", CITY),
+    92: ("Sub-location", PLACE),
+    95: ("Province-State", PLACE),
+    101: ("Country-PrimaryLocationName", PLACE),
+    105: ("Headline", TITLE),
+    110: ("Credit", ARTIST),
+    115: ("Source", Tag("comment", "Source", WHY_TEXT)),
+    116: ("CopyrightNotice", COPYRIGHT),
+    120: ("Caption-Abstract", DESCRIPTION),
+    122: ("Writer-Editor", Tag("device", "Caption writer", WHY_NAME)),
+}
 
 
 def iptc_findings(iim: bytes) -> list[Finding]:
@@ -23,9 +61,9 @@ def iptc_findings(iim: bytes) -> list[Finding]:
             length, pos = int.from_bytes(iim[pos : pos + width]), pos + width
         value, pos = iim[pos : pos + length], pos + length
         fields += 1
-        name = IPTC_NAMES.get(dataset) if record == 2 else None
-        if name:
-            info = TAGS[f"IPTC:{name}"]
+        known = IPTC_TAGS.get(dataset) if record == 2 else None
+        if known:
+            info = known[1]
             text = short(value.decode("utf-8", "replace")) or "present"
             found.append(Finding(info.category, info.label + " (IPTC)", text, info.why))
     found.append(Finding(

@@ -6,7 +6,29 @@ import re
 import xml.etree.ElementTree as ET
 
 from ..report import Finding
-from .tags import TAGS, position_finding
+from .tags import (
+    ARTIST,
+    CITY,
+    COPYRIGHT,
+    DATE_DIGITIZED,
+    DATE_MODIFIED,
+    DATE_TAKEN,
+    DESCRIPTION,
+    KEYWORDS,
+    LOCATION,
+    MAKE,
+    MODEL,
+    PLACE,
+    SOFTWARE,
+    TITLE,
+    WHY_DOC_ID,
+    WHY_NAME,
+    WHY_SERIAL,
+    WHY_TEXT,
+    WHY_WHEN,
+    Tag,
+    position_finding,
+)
 from .text import short, size_text
 
 _XMP_PREFIXES = {
@@ -21,6 +43,69 @@ _XMP_PREFIXES = {
     "http://ns.adobe.com/tiff/1.0/": "tiff",
     "http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/": "Iptc4xmpCore",
 }
+# XMP properties ("prefix:Name", with the prefixes of _XMP_PREFIXES) -> meaning
+XMP_TAGS: dict[str, Tag] = {
+    "dc:creator": ARTIST,
+    "dc:rights": COPYRIGHT,
+    "dc:description": DESCRIPTION,
+    "dc:title": TITLE,
+    "dc:subject": KEYWORDS,
+    "xmp:CreatorTool": SOFTWARE,
+    "xmp:CreateDate": DATE_DIGITIZED,
+    "xmp:ModifyDate": DATE_MODIFIED,
+    "xmp:MetadataDate": Tag("time", "Metadata date", "Tells when the file's metadata was edited"),
+    "xmp:Label": TITLE,
+    "xmpMM:DocumentID": Tag("xmp", "Document ID", WHY_DOC_ID),
+    "xmpMM:InstanceID": Tag("xmp", "Instance ID", WHY_DOC_ID),
+    "xmpMM:OriginalDocumentID": Tag("xmp", "Original document ID", WHY_DOC_ID),
+    "xmpMM:DerivedFrom": Tag("xmp", "Derived from", WHY_DOC_ID),
+    "xmpMM:History": Tag(
+        "xmp", "Edit history",
+        "Lists every save and edit, with dates and software: the file's life story",
+    ),
+    "xmpMM:Ingredients": Tag("xmp", "Source files", "Names files that went into this one"),
+    "xmpMM:Manifest": Tag("xmp", "Source files", "Names files that went into this one"),
+    "xmpRights:Owner": ARTIST,
+    "xmpRights:UsageTerms": COPYRIGHT,
+    "photoshop:DateCreated": DATE_TAKEN,
+    "photoshop:City": CITY,
+    "photoshop:State": PLACE,
+    "photoshop:Country": PLACE,
+    "photoshop:AuthorsPosition": Tag("device", "Author's job title", WHY_NAME),
+    "photoshop:Credit": ARTIST,
+    "photoshop:Source": Tag("comment", "Source", WHY_TEXT),
+    "photoshop:DocumentAncestors": Tag(
+        "xmp", "Source document IDs", "IDs of other files this one was made from, linking them",
+    ),
+    "photoshop:TextLayerText": Tag("comment", "Text layers", WHY_TEXT),
+    "photoshop:History": Tag("xmp", "Edit history", "Lists edits made to the file"),
+    "Iptc4xmpCore:Location": PLACE,
+    "Iptc4xmpCore:CreatorContactInfo": Tag(
+        "device", "Author's contact details", "Address, phone or e-mail of a person",
+    ),
+    "exif:DateTimeOriginal": DATE_TAKEN,
+    "exif:GPSLatitude": LOCATION,
+    "exif:GPSLongitude": LOCATION,
+    "exif:GPSAltitude": Tag("location", "Altitude", "Tells how high the photo was taken"),
+    "exif:GPSTimeStamp": Tag("time", "GPS time", WHY_WHEN),
+    "exif:UserComment": Tag("comment", "User comment", WHY_TEXT),
+    "exifEX:BodySerialNumber": Tag("device", "Camera serial number", WHY_SERIAL),
+    "exifEX:CameraOwnerName": Tag("device", "Camera owner name", WHY_NAME),
+    "exifEX:LensSerialNumber": Tag("device", "Lens serial number", WHY_SERIAL),
+    "exifEX:LensModel": Tag("device", "Lens model", "Names the lens used"),
+    "aux:SerialNumber": Tag("device", "Camera serial number", WHY_SERIAL),
+    "aux:LensSerialNumber": Tag("device", "Lens serial number", WHY_SERIAL),
+    "aux:OwnerName": Tag("device", "Camera owner name", WHY_NAME),
+    "aux:Lens": Tag("device", "Lens model", "Names the lens used"),
+    "tiff:Make": MAKE,
+    "tiff:Model": MODEL,
+    "tiff:Artist": ARTIST,
+    "tiff:Software": SOFTWARE,
+    "tiff:DateTime": DATE_MODIFIED,
+    "tiff:ImageDescription": DESCRIPTION,
+    "tiff:Copyright": COPYRIGHT,
+}
+
 _RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _XMP_COORDINATE = re.compile(rf"^\s*{_NUMBER},{_NUMBER}(?:,{_NUMBER})?([NSEW])\s*$")
@@ -73,7 +158,7 @@ def xmp_findings(packet: bytes) -> list[Finding]:
         found.append(position_finding(position["exif:GPSLatitude"], position["exif:GPSLongitude"],
                                       " (XMP)"))
     for name, text, items in props:
-        info = TAGS.get(name)
+        info = XMP_TAGS.get(name)
         if info is None or (located and name in position):
             continue
         if name == "xmpMM:History":

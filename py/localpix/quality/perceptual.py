@@ -72,10 +72,8 @@ def _blur(img: np.ndarray) -> np.ndarray:
     out = np.zeros_like(img)
     for i, k in enumerate(_KERNEL):
         out += k * padded[i : i + h]
-    if w > _R:
-        padded = np.pad(out, ((0, 0), (_R, _R), (0, 0)), mode="symmetric")
-    else:  # tiny images: mirror repeatedly
-        padded = np.pad(out, ((0, 0), (_R, _R), (0, 0)), mode="symmetric")
+    # numpy mirrors repeatedly where the image is narrower than the kernel's radius
+    padded = np.pad(out, ((0, 0), (_R, _R), (0, 0)), mode="symmetric")
     out = np.zeros_like(img)
     for i, k in enumerate(_KERNEL):
         out += k * padded[:, i : i + w]
