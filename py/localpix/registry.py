@@ -54,6 +54,8 @@ FORMATS: tuple[Format, ...] = (
            ("TiffImagePlugin",), "TIFF", None, "png"),
     Format("bmp", "BMP", "image/bmp", (".bmp", ".dib"), "bmp",
            ("BmpImagePlugin",), "BMP", None, "png"),
+    Format("netpbm", "Netpbm", "image/x-portable-anymap", (".pnm", ".ppm", ".pgm", ".pbm"),
+           "netpbm", ("PpmImagePlugin",), "PPM", None, "png"),
 )  # fmt: skip
 
 _BY_NAME = {f.name: f for f in FORMATS}

@@ -26,15 +26,15 @@ from localpix.codecs import jpeg_tables
 from localpix.options import JpegTables, OutputFormat, parse_options
 
 
-def _bmp() -> bytes:
+def _saved_as(pillow_format: str) -> bytes:
     buf = io.BytesIO()
-    Image.open(CORPUS / "formats" / "meta.png").convert("RGB").save(buf, "BMP")
+    Image.open(CORPUS / "formats" / "meta.png").convert("RGB").save(buf, pillow_format)
     return buf.getvalue()
 
 
 # Formats the corpus has no file of: a sample made from a corpus image (the list is explicit, so
 # a new format must either bring a corpus file or say how its sample is made).
-MADE_AT_TEST_TIME = {"bmp": _bmp}
+MADE_AT_TEST_TIME = {"bmp": lambda: _saved_as("BMP"), "netpbm": lambda: _saved_as("PPM")}
 
 SAMPLES = sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.parent.name != "broken"
                  and p.name not in ("LICENSE", "README.md"))
