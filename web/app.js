@@ -106,7 +106,7 @@ window.localpix = window.localpix || {};
     let text = `${lp.formatBytes(r.input_size)} → ${lp.formatBytes(r.output_size)}`;
     if (saved > 0) text += `, ${pct}% smaller`;
     else if (saved < 0) text += `, ${pct}% larger`;
-    if (r.before && r.format !== r.before.format) text += ` (now ${r.format.toUpperCase()})`;
+    if (r.before && r.format !== r.before.format) text += ` (now ${lp.settings.formatLabel(r.format)})`;
     if (r.after && r.before && (r.after.width !== r.before.width || r.after.height !== r.before.height)) {
       text += `, ${r.after.width} × ${r.after.height} px`;
     }

@@ -190,7 +190,7 @@ window.localpix = window.localpix || {};
   }
 
   lp.settings = {
-    DEFAULTS, QUALITY_TARGETS, normalize, load, save, toRequest, describe, bind,
+    DEFAULTS, QUALITY_TARGETS, normalize, load, save, toRequest, describe, bind, formatLabel,
     get current() { return current || load(); },
   };
 })(window.localpix);

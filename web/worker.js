@@ -3,7 +3,7 @@
 //
 // The one message protocol between the page and the engine:
 //   page -> worker  {type: "process", id, name, bytes: ArrayBuffer, request: {mode, options}}
-//                   (request as in py/localpix/bridge.py; the worker adds `name`)
+//                   (request as in py/localpix/adapters/bridge.py; the worker adds `name`)
 //   worker -> page  {type: "status", text}                       (start-up progress)
 //                   {type: "ready", ms, phases, versions, net, startup}  (phases: ms since
 //                    start at each step, and how Python started: snapshot "loaded" | "made" | ...)

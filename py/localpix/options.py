@@ -74,7 +74,7 @@ class CompressOptions:
     # identical, 90 = indistinguishable side by side, 80 = very high, 70 = high) stays at or
     # above this target; `quality` is then ignored. None: use `quality` as given.
     quality_target: float | None = None
-    # JPEG quantization tables (localpix.jpegtables): None = automatic (the perceptually tuned
+    # JPEG quantization tables (codecs.jpeg_tables): None = automatic (the perceptually tuned
     # default; with quality_target, the better of the tuned sets per image); "annex-k" gives
     # Pillow's/libjpeg's standard tables.
     jpeg_tables: JpegTables | None = None

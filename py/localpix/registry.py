@@ -70,11 +70,6 @@ def record(name: str) -> Format:
         raise UnsupportedFormatError(f"Unknown format {name!r}.") from None
 
 
-def for_extension(suffix: str) -> Format | None:
-    suffix = suffix.lower()
-    return next((f for f in FORMATS if suffix in f.extensions), None)
-
-
 def supported_text() -> str:
     return ", ".join(f.label for f in FORMATS)
 

@@ -325,7 +325,7 @@ def test_settings_survive_a_reload_apply_and_reset(page: Page, server: str) -> N
     link = page.locator("a#download[href^='blob:']")
     expect(link).to_be_visible(timeout=120_000)
     expect(link).to_have_attribute("download", "DSCN0010.webp")
-    expect(page.locator(".file-sizes")).to_contain_text("now WEBP")
+    expect(page.locator(".file-sizes")).to_contain_text("now WebP")  # the registry's label
     expect(page.locator(".file-sizes")).to_contain_text("320 × 240 px")
     # The quality the automatic mode chose is shown (the score it reached is in the report).
     expect(page.locator(".file-sizes")).to_contain_text(re.compile(r"quality \d+$"))

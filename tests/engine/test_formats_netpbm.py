@@ -6,10 +6,10 @@ from __future__ import annotations
 import io
 
 import pytest
-from conftest import CORPUS, exiftool
 from PIL import Image
 
 import localpix
+from conftest import CORPUS, exiftool
 from localpix import TruncatedImageError
 
 SECRET = b"scanned by Jane_Doe, serial SN123456789, /home/jane/tax-2025"

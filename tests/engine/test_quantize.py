@@ -1,4 +1,4 @@
-"""Lossy PNG palettes (localpix.quantize): correctness, and that the k-means palette actually
+"""Lossy PNG palettes (localpix.codecs.quantize): correctness, and that the k-means palette actually
 scores better than Pillow's median cut on real images."""
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """Automatic quality: per image, the lowest quality (and, for JPEG, the quantization table set)
-whose output still scores at least the target on SSIMULACRA2 (localpix.perceptual).
+whose output still scores at least the target on SSIMULACRA2 (quality.perceptual).
 
 Scoring whole photos would be slow in a browser tab, so the search runs on a mosaic: a grid of
 tiles cut from across the image at 16-pixel boundaries. JPEG codes each 16x16 block on its own,
 so a tile compresses in the mosaic exactly as it does in the full image; only the final encode
-sees the whole photo. The search needs numpy (localpix.perceptual); without it the caller falls
+sees the whole photo. The search needs numpy (quality.perceptual); without it the caller falls
 back to the fixed quality.
 """
 
