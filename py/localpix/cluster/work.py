@@ -1,0 +1,118 @@
+"""What runs on the workers: one batch of files through the engine, each output committed
+(storage.commit) and described by one manifest record. Nothing here talks to the driver but the
+returned records, so a batch can be run again anywhere (a lost worker) without harm."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ..cli import Outcome, Task, output_path, process_file
+from ..options import CompressOptions, Keep
+from . import storage
+from .summary import privacy
+
+# Output names are settled under a root that does not exist, so that resolve() (output_path's
+# test of "already claimed") never follows a real symlink of the worker's disk.
+_NAMES = Path("/localpix-output-names")
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every batch of one run shares."""
+
+    outdir: str
+    options: CompressOptions | None  # None: strip only
+    keep: Keep
+    overwrite: bool
+
+    @property
+    def mode(self) -> str:
+        return "strip-only" if self.options is None else "compress"
+
+    def settings(self) -> str:
+        """The mode and options as stable JSON: a manifest record is "done" only for these."""
+        options = asdict(self.options) if self.options is not None else {"keep": asdict(self.keep)}
+        return json.dumps({"mode": self.mode, "options": options, "outdir": self.outdir},
+                          sort_keys=True)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Item:
+    """One input of a batch."""
+
+    index: int  # position in the run's input order
+    source: str  # path or URL
+    relative: str  # POSIX path under OUTDIR, before the extension is settled
+    size: int
+    mtime: float | None
+    # An input an earlier run finished, in the same naming group: its output name (relative) is
+    # claimed so that the others get the names the local CLI would give; it is not processed.
+    claimed: str | None = None
+
+
+def engine(source: str, read: Any, options: CompressOptions | None, keep: Keep) -> dict[str, Any]:
+    """The one call into the engine per file: {"outcome": the CLI's report entry, "data": the
+    output bytes or None, "before"/"after": the engine's Reports}. Issue 9's `run` replaces
+    process_file here."""
+    return process_file(source, options, keep, read=read)
+
+
+def _worker() -> str | None:
+    try:
+        from distributed import get_worker
+
+        return get_worker().address
+    except (ImportError, ValueError):  # run outside a Dask worker (the tests' direct calls)
+        return None
+
+
+def run_batch(job: Job, items: list[Item]) -> list[dict[str, Any]]:
+    """Process `items` in order; one manifest record per processed item. Items of one naming
+    group always share a batch, so the claimed-name set here is the local CLI's."""
+    worker = _worker()
+    claimed: set[Path] = set()
+    records = []
+    for item in items:
+        if item.claimed is not None:
+            claimed.add((_NAMES / item.claimed).resolve())
+        else:
+            records.append(_process(job, item, claimed, worker))
+    return records
+
+
+def _process(job: Job, item: Item, claimed: set[Path], worker: str | None) -> dict[str, Any]:
+    hashes: dict[str, str] = {}
+
+    def read() -> bytes:
+        data = storage.read_bytes(item.source)
+        hashes["in"] = hashlib.sha256(data).hexdigest()
+        return data
+
+    result = engine(item.source, read, job.options, job.keep)
+    outcome = Outcome(**result["outcome"])
+    data = result["data"]
+    if data is not None and outcome.format is not None:
+        task = Task(Path(item.relative), Path(item.relative))
+        name = output_path(_NAMES, task, outcome.format, claimed).relative_to(_NAMES)
+        location = storage.join(job.outdir, name.as_posix())
+        try:
+            storage.commit(location, data, job.overwrite)
+            outcome.output, outcome.output_bytes = location, len(data)
+            hashes["out"] = hashlib.sha256(data).hexdigest()
+        except FileExistsError as exc:
+            outcome.error, outcome.kind = str(exc), "FileExistsError"
+        except OSError as exc:
+            outcome.error = f"cannot write {location} ({exc.strerror or exc})"
+            outcome.kind = type(exc).__name__
+    return {
+        "index": item.index, "path": item.source, "size": item.size, "mtime": item.mtime,
+        "sha256_in": hashes.get("in"), "sha256_out": hashes.get("out"), "output": outcome.output,
+        "mode": job.mode, "settings": job.settings(), "result": asdict(outcome),
+        "privacy": None if outcome.error else privacy(result["before"], result["after"]),
+        "worker": worker, "finished": time.time(),
+    }  # fmt: skip
