@@ -50,8 +50,8 @@ class Item:
     relative: str  # POSIX path under OUTDIR, before the extension is settled
     size: int
     mtime: float | None
-    # An input an earlier run finished, in the same naming group: its output name (relative) is
-    # claimed so that the others get the names the local CLI would give; it is not processed.
+    # An input an earlier run finished, in the naming group of pending ones: not processed, but
+    # its output's name (relative) is taken, so that no other input of the group lands on it.
     claimed: str | None = None
 
 
@@ -75,14 +75,9 @@ def run_batch(job: Job, items: list[Item]) -> list[dict[str, Any]]:
     """Process `items` in order; one manifest record per processed item. Items of one naming
     group always share a batch, so the claimed-name set here is the local CLI's."""
     worker = _worker()
-    claimed: set[Path] = set()
-    records = []
-    for item in items:
-        if item.claimed is not None:
-            claimed.add((_NAMES / item.claimed).resolve())
-        else:
-            records.append(_process(job, item, claimed, worker))
-    return records
+    # Names on disk from earlier runs are taken whatever their input's place in the order.
+    claimed = {(_NAMES / item.claimed).resolve() for item in items if item.claimed is not None}
+    return [_process(job, item, claimed, worker) for item in items if item.claimed is None]
 
 
 def _process(job: Job, item: Item, claimed: set[Path], worker: str | None) -> dict[str, Any]:
