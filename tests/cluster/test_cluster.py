@@ -8,13 +8,14 @@ import json
 import os
 import signal
 import sqlite3
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, ROOT
 from tests.engine.metadata_helpers import exiftool_many, leftover
 
 from localpix.cli import Outcome, Progress, UsageError, main
@@ -297,3 +298,23 @@ def test_an_object_store_through_fsspec() -> None:
     with pytest.raises(UsageError, match="not on this machine"):
         manifest_path("memory://lpx/out", None)
     fs.rm("/lpx", recursive=True)
+
+
+def test_the_benchmark_runs(
+    cluster: Any, client: Any, tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """scripts/bench_cluster.py on two files against the running cluster, so it cannot rot."""
+    wait_for_workers(client)
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import bench_cluster
+
+    result = tmp_path / "bench.json"
+    monkeypatch.setattr(sys, "argv", [
+        "bench_cluster", "--scheduler", cluster.scheduler_address, "--repeat", "1", "--tiny", "5",
+        "--json", str(result), str(CORPUS / "formats/meta.jpg"), str(CORPUS / "gps")])
+    assert bench_cluster.main_bench() == 0
+    rows = json.loads(result.read_text())["rows"]
+    assert json.loads(result.read_text())["files"] == 6
+    assert set(rows) == {"local -j 2", "dask 2 workers", "dask 2 workers / local -j 2"}
+    assert all(value > 0 for value in rows.values())
+    assert "overhead ms/file, batch size 1" in capsys.readouterr().out
