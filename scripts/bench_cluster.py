@@ -4,12 +4,13 @@
     .venv/bin/python scripts/bench_cluster.py [FILE_OR_FOLDER ...] [--quick] [--scheduler ADDR]
 
 Rows: files/s of the local CLI at -j 1 and -j 2, and of the cluster mode on LocalClusters of 1
-and 2 worker processes (one thread each), every run into a fresh output folder and manifest;
-the ratio cluster/local at equal cores (the target is >= 0.8); the LocalCluster start-up apart
-(paid once per run, not per file). Then the per-file overhead of the cluster machinery (task,
-manifest row, hashes, progress) on tiny images in strip-only mode, where the engine's own work
-is almost nothing: (cluster time - local -j 1 time) / files, at batch size 1 and at the default.
---scheduler ADDR measures an existing cluster instead of LocalClusters (its workers need
+and 2 worker processes (one thread each), every run into a fresh output folder and manifest,
+the best of a few turns of every row; the ratio cluster/local at equal cores (the target is
+>= 0.8); the LocalCluster start-up apart (paid once per run, not per file). Then the per-file
+overhead of the cluster machinery (task, manifest row, hashes, progress) on tiny images in
+strip-only mode, where the engine's own work is almost nothing: (cluster time on one worker -
+local -j 1 time) / files, at batch size 1 and at the default.
+--scheduler ADDR measures an existing cluster instead of the LocalClusters (its workers need
 localpix[cluster] installed and the files on a path they can read).
 Default files: photos/, gps/, orientation/, formats/ and large/ of ../shared/corpus/.
 JSON goes to bench-results/. Performance is reported, never asserted.
@@ -26,6 +27,7 @@ import platform
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -54,16 +56,6 @@ def timed(run: Callable[[Path], None]) -> float:
         return time.perf_counter() - start
 
 
-def best_of(repeat: int, runs: dict[str, Callable[[Path], None]]) -> dict[str, float]:
-    """The fastest of `repeat` runs of each, taken in turns: on a shared machine the load
-    changes by the minute, and alternating spreads it over every row alike."""
-    times: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(repeat):
-        for name, run in runs.items():
-            times[name].append(timed(run))
-    return {name: min(values) for name, values in times.items()}
-
-
 def quietly(call: Callable[[], Any]) -> Any:
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         return call()
@@ -88,25 +80,22 @@ def on_cluster(address: str, inputs: list[str], options: CompressOptions | None,
 
 
 @contextlib.contextmanager
-def clusters(counts: tuple[int, ...], scheduler: str | None) -> Any:
-    """{threads: address} of warm clusters (their workers have imported the engine), and
-    {threads: start-up seconds}: LocalClusters of each worker count, or the one at `scheduler`."""
+def cluster(workers: int, scheduler: str | None) -> Any:
+    """(address, worker threads, start-up seconds) of a warm cluster, its workers having
+    imported the engine: a LocalCluster of `workers` processes, or the one at `scheduler`."""
     from distributed import Client, LocalCluster
 
-    addresses, startup = {}, {}
-    with contextlib.ExitStack() as stack:
-        for workers in counts:
-            start = time.perf_counter()
-            if scheduler is None:
-                local = stack.enter_context(LocalCluster(
-                    n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                    scheduler_port=0, dashboard_address=None))  # fmt: skip
-            address = scheduler or local.scheduler_address
-            client = stack.enter_context(Client(address))
+    start = time.perf_counter()
+    local: Any = contextlib.nullcontext()
+    if scheduler is None:
+        local = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                             host="127.0.0.1", scheduler_port=0, dashboard_address="127.0.0.1:0")
+    with local:
+        address = scheduler or local.scheduler_address
+        with Client(address) as client:
             client.run(lambda: __import__("localpix.cluster.work"))
             threads = sum(client.nthreads().values())
-            addresses[threads], startup[threads] = address, time.perf_counter() - start
-        yield addresses, startup
+        yield address, threads, time.perf_counter() - start
 
 
 def tiny_images(folder: Path, count: int) -> list[str]:
@@ -139,29 +128,39 @@ def main_bench() -> int:
                                "cpus": os.cpu_count(), "python": platform.python_version(),
                                "rows": {}}  # fmt: skip
     rows = results["rows"]
-    with clusters((1,) if args.scheduler else (1, 2), args.scheduler) as (addresses, startup):
-        runs: dict[str, Callable[[Path], None]] = {}
-        for threads, address in addresses.items():
-            runs[f"local -j {threads}"] = local_cli(inputs, threads, [])
-            runs[f"dask {threads} workers"] = on_cluster(address, inputs, options)
-        log(f"{files} files, {repeat} turns of: {', '.join(runs)}")
-        for name, took in best_of(repeat, runs).items():
+    times: dict[str, list[float]] = defaultdict(list)
+    # Turns, each of every row: on a shared machine the load changes by the minute, and taking
+    # the rows in turns spreads it over all of them alike. The local CLI runs with no cluster
+    # alive (a LocalCluster's scheduler lives in this process and would slow it).
+    with tempfile.TemporaryDirectory(prefix="lpx-tiny-") as tmp:
+        small = tiny_images(Path(tmp) / "in", tiny)
+        for turn in range(repeat):
+            log(f"turn {turn + 1} of {repeat}: {files} files, then {tiny} tiny ones")
+            for jobs in (1, 2):
+                times[f"local -j {jobs}"].append(timed(local_cli(inputs, jobs, [])))
+            times["tiny local -j 1"].append(timed(local_cli(small, 1, ["--strip-only"])))
+            for workers in (0,) if args.scheduler else (1, 2):
+                with cluster(workers, args.scheduler) as (address, threads, startup):
+                    name = f"dask {threads} workers"
+                    times[f"{name} start-up"].append(startup)
+                    times[name].append(timed(on_cluster(address, inputs, options)))
+                    if workers < 2:  # the overhead, against local -j 1 on one worker
+                        for batch in (1, None):
+                            times[f"tiny batch size {batch or 'default'}"].append(
+                                timed(on_cluster(address, small, None, batch)))
+    best = {name: min(values) for name, values in times.items()}
+    for name, took in best.items():
+        if name.startswith(("local", "dask")) and not name.endswith("start-up"):
             rows[name] = files / took
-        for threads, seconds in startup.items():
-            rows[f"dask {threads} workers / local -j {threads}"] = (
-                rows[f"dask {threads} workers"] / rows[f"local -j {threads}"])
-            results[f"dask {threads} workers start-up s"] = seconds
-        address = addresses[min(addresses)]
-        with tempfile.TemporaryDirectory(prefix="lpx-tiny-") as tmp:
-            small = tiny_images(Path(tmp) / "in", tiny)
-            log(f"overhead on {tiny} tiny files, {min(addresses)} worker thread(s)")
-            took = best_of(repeat, {
-                "local": local_cli(small, min(addresses), ["--strip-only"]),
-                "batch size 1": on_cluster(address, small, None, 1),
-                "default batch size": on_cluster(address, small, None)})  # fmt: skip
-            results["local ms/file, tiny"] = 1000 * took["local"] / tiny
-            for label in ("batch size 1", "default batch size"):
-                results[f"overhead ms/file, {label}"] = 1000 * (took[label] - took["local"]) / tiny
+    for name in [n for n in rows if n.startswith("dask")]:
+        threads = int(name.split()[1])
+        if f"local -j {threads}" in rows:
+            rows[f"{name} / local -j {threads}"] = rows[name] / rows[f"local -j {threads}"]
+        results[f"{name} start-up s"] = best[f"{name} start-up"]
+    results["local ms/file, tiny"] = 1000 * best["tiny local -j 1"] / tiny
+    for batch in ("1", "default"):
+        results[f"overhead ms/file, batch size {batch}"] = (
+            1000 * (best[f"tiny batch size {batch}"] - best["tiny local -j 1"]) / tiny)
     print(f"{files} files ({', '.join(Path(i).name for i in inputs)}), best of {repeat}:")
     for name, value in rows.items():
         print(f"  {name:<36} {value:8.2f}" + ("" if "/" in name else " files/s"))

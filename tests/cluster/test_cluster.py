@@ -38,8 +38,8 @@ SCHEDULER_PORT = 8150  # this worktree's ports: 8150-8159, loopback only
 def cluster() -> Any:
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-        scheduler_port=SCHEDULER_PORT, dashboard_address=None, worker_port="8151:8154",
-        port="8155:8159",  # the nannies
+        scheduler_port=SCHEDULER_PORT, dashboard_address="127.0.0.1:8159",
+        worker_port="8151:8154", port="8155:8158",  # port: the nannies
     ) as local:  # fmt: skip
         yield local
 
@@ -315,6 +315,16 @@ def test_the_benchmark_runs(
     assert bench_cluster.main_bench() == 0
     rows = json.loads(result.read_text())["rows"]
     assert json.loads(result.read_text())["files"] == 6
-    assert set(rows) == {"local -j 2", "dask 2 workers", "dask 2 workers / local -j 2"}
+    assert set(rows) == {"local -j 1", "local -j 2", "dask 2 workers",
+                         "dask 2 workers / local -j 2"}
     assert all(value > 0 for value in rows.values())
     assert "overhead ms/file, batch size 1" in capsys.readouterr().out
+
+
+def test_local_n_starts_and_stops_its_own_cluster(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    assert main(["--cluster", "local:1", str(CORPUS / "gps/DSCN0010.jpg"), "-o", str(out)]) == 0
+    assert tree(out) == {"DSCN0010.jpg": (tmp_path / "out/DSCN0010.jpg").read_bytes()}
+    assert "The photo carried a GPS location; removed." in capsys.readouterr().out
+    assert main(["--cluster", "local:0", str(CORPUS / "gps"), "-o", str(tmp_path / "b")]) == 2
+    assert "write local:N" in capsys.readouterr().err

@@ -54,9 +54,6 @@ def run_cluster(args: argparse.Namespace, options: CompressOptions | None) -> in
     except UsageError as exc:
         print(f"localpix: {exc}", file=sys.stderr)
         return 2
-    if not found:
-        print("localpix: no image files found in the given folders.", file=sys.stderr)
-        return 1
     return execute(args.cluster, job, found, manifest, batch_size=args.batch_size,
                    report=args.report)  # fmt: skip
 
@@ -139,9 +136,11 @@ def connect(address: str) -> Iterator[Any]:
             workers = 0
         if workers < 1:
             raise UsageError(f"--cluster {address}: write local:N with N worker processes.")
-        # One thread per process: the engine is CPU-bound Python. Loopback only, no dashboard.
+        # One thread per process: the engine is CPU-bound Python. Loopback only, on ports the
+        # system picks: the scheduler's HTTP server would otherwise try 8787 first.
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", scheduler_port=0, dashboard_address=None,
+                               host="127.0.0.1", scheduler_port=0,
+                               dashboard_address="127.0.0.1:0",
                                silence_logs=logging.ERROR)  # fmt: skip
         with cluster, Client(cluster) as client:
             yield client
@@ -160,6 +159,9 @@ def execute(
 ) -> int:
     """Run `found` on the cluster at `address`, recorded in `manifest_file`; the exit status
     (0 all done, 1 some failed, 2 cannot start, 130 interrupted: run again to finish)."""
+    if not found:
+        print("localpix: no image files found in the given folders.", file=sys.stderr)
+        return 1
     manifest = Manifest(manifest_file)
     try:
         return _Run(job, found, manifest, progress).go(address, batch_size, report)
@@ -174,10 +176,9 @@ class _Run:
         self.job, self.manifest = job, manifest
         self.items = [Item(i, f.source, f.relative, f.size, f.mtime) for i, f in enumerate(found)]
         settings = job.settings()
-        rows = manifest.rows([item.source for item in self.items])
-        self.done = {row["path"]: row for row in rows if row["settings"] == settings}
-        self.done = {i.source: self.done[i.source] for i in self.items
-                     if _is_done(i, self.done.get(i.source), settings)}  # fmt: skip
+        rows = {row["path"]: row for row in manifest.rows([i.source for i in self.items])}
+        self.done = {i.source: rows[i.source] for i in self.items
+                     if _is_done(i, rows.get(i.source), settings)}  # fmt: skip
         self.pending = [item for item in self.items if item.source not in self.done]
         self.progress = progress or Progress(len(self.pending), sys.stderr)
         self.lost: dict[str, Outcome] = {}  # inputs of batches that failed on every try
@@ -248,9 +249,9 @@ class _Run:
                     self.manifest.record(run, records)
                     for record in records:
                         if record["output"] is not None:
-                            parent = storage.relative_to(self.job.outdir, record["output"])
-                            self.folders.add(storage.join(
-                                self.job.outdir, str(PurePosixPath(parent).parent)))
+                            name = PurePosixPath(storage.relative_to(self.job.outdir,
+                                                                     record["output"]))
+                            self.folders.add(storage.join(self.job.outdir, str(name.parent)))
                         self.progress.step(Outcome(**record["result"]))
                 submit()
         finally:

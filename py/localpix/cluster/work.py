@@ -92,7 +92,7 @@ def _process(job: Job, item: Item, claimed: set[Path], worker: str | None) -> di
     outcome = Outcome(**result["outcome"])
     data = result["data"]
     if data is not None and outcome.format is not None:
-        task = Task(Path(item.relative), Path(item.relative))
+        task = Task(Path(item.source), Path(item.relative))  # output_path reads .relative only
         name = output_path(_NAMES, task, outcome.format, claimed).relative_to(_NAMES)
         location = storage.join(job.outdir, name.as_posix())
         try:
