@@ -19,7 +19,7 @@ from tests.conftest import CORPUS, ROOT
 from tests.engine.metadata_helpers import exiftool_many, leftover
 
 from localpix.cli import Outcome, Progress, UsageError, main
-from localpix.cluster import storage
+from localpix.cluster import driver, storage
 from localpix.cluster.driver import MANIFEST_NAME, execute, manifest_path, partition, plan
 from localpix.cluster.work import Item, Job, run_batch
 from localpix.options import CompressOptions, Keep
@@ -85,12 +85,15 @@ def job_for(out: Path) -> Job:
 
 
 def test_same_bytes_and_report_as_the_local_cli(
-    cluster: Any, client: Any, reference: tuple[Path, dict[str, Any]], tmp_path: Path, capsys
+    cluster: Any, client: Any, reference: tuple[Path, dict[str, Any]], tmp_path: Path, capsys,
+    monkeypatch,
 ) -> None:
+    monkeypatch.setattr(driver, "STATUS_EVERY", 0.0)  # a line of totals after every file
     out, report = tmp_path / "out", tmp_path / "report.json"
     code = main(["--cluster", cluster.scheduler_address, *INPUTS, "-o", str(out),
                  "--report", str(report), "--batch-size", "3"])  # fmt: skip
-    stdout = capsys.readouterr().out
+    stdout, stderr = capsys.readouterr()
+    assert "localpix: 12 done, 5 failed, 0 remaining; saved " in stderr
     assert code == 1  # the broken/ files
     assert tree(out) == tree(reference[0])
     assert {"meta.png", "meta-2.png", "meta-3.png"} <= set(tree(out))

@@ -20,5 +20,5 @@ def add_cluster_arguments(parser: argparse.ArgumentParser) -> None:
                        "(default: OUTDIR/localpix-manifest.sqlite; required when OUTDIR is a "
                        "URL: the manifest lives on this machine)")
     group.add_argument("--batch-size", type=positive_int, metavar="N",
-                       help="files per Dask task (default: enough tasks for 4 per worker "
-                       "thread, at most 100 files each)")
+                       help="files per Dask task (default: about 4 tasks per worker thread, "
+                       "of similar total bytes, at most 100 files each)")

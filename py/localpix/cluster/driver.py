@@ -33,6 +33,7 @@ from .work import Item, Job, run_batch
 
 MANIFEST_NAME = "localpix-manifest.sqlite"
 MAX_BATCH = 100  # files per task: ~1-10 s of work, so Dask's ~1 ms per task is lost in it
+STATUS_EVERY = 10.0  # seconds
 TASKS_PER_THREAD = 4  # enough batches to balance uneven files and to lose little with a worker
 _SUFFIXES = re.compile(r"(-\d+)+$")
 
@@ -93,12 +94,14 @@ def _is_done(item: Item, row: dict[str, Any] | None, settings: str) -> bool:
 
 
 def partition(
-    items: list[Item], done: dict[str, dict[str, Any]], outdir: str, size: int
+    items: list[Item], done: dict[str, dict[str, Any]], outdir: str, size: int,
+    budget: float = math.inf,
 ) -> list[list[Item]]:
-    """Batches of about `size` pending items. Inputs whose output names could collide (same
-    folder, same stem once "-2"-like suffixes are dropped) form a naming group that is never
-    split, so each batch gives the local CLI's names; an earlier run's finished member of a group
-    comes along only to claim its name."""
+    """Batches of about `size` pending items, or fewer whose input adds up to `budget` bytes
+    (so that a folder of large photos is spread over several workers). Inputs whose output
+    names could collide (same folder, same stem once "-2"-like suffixes are dropped) form a
+    naming group that is never split, so each batch gives the local CLI's names; an earlier
+    run's finished member of a group comes along only to claim its name."""
     groups: dict[tuple[str, str], list[Item]] = {}
     for item in items:
         relative = PurePosixPath(item.relative)
@@ -106,6 +109,7 @@ def partition(
         groups.setdefault(key, []).append(item)
     batches: list[list[Item]] = []
     current: list[Item] = []
+    weight = 0
     for members in groups.values():
         if all(m.source in done for m in members):
             continue
@@ -113,12 +117,13 @@ def partition(
             row = done.get(member.source)
             if row is None:
                 current.append(member)
+                weight += member.size
             elif row["output"] is not None:
                 current.append(replace(member,
                                        claimed=storage.relative_to(outdir, row["output"])))
-        if len(current) >= size:
+        if len(current) >= size or weight >= budget:
             batches.append(current)
-            current = []
+            current, weight = [], 0
     if current:
         batches.append(current)
     return batches
@@ -183,6 +188,8 @@ class _Run:
         self.progress = progress or Progress(len(self.pending), sys.stderr)
         self.lost: dict[str, Outcome] = {}  # inputs of batches that failed on every try
         self.folders: set[str] = {job.outdir}
+        self.tally = {"done": 0, "failed": 0, "in": 0, "out": 0}
+        self.started = self.last_status = time.monotonic()
 
     def go(self, address: str, batch_size: int | None, report: Path | None) -> int:
         run = self.manifest.start_run(self.job.settings())
@@ -209,9 +216,15 @@ class _Run:
     def _on_cluster(self, address: str, run: int, batch_size: int | None) -> None:
         with connect(address) as client:
             threads = sum(client.nthreads().values()) or 1
-            size = batch_size or max(1, min(MAX_BATCH, math.ceil(
-                len(self.pending) / (threads * TASKS_PER_THREAD))))  # fmt: skip
-            batches = partition(self.items, self.done, self.job.outdir, size)
+            tasks = threads * TASKS_PER_THREAD
+            if batch_size is None:
+                size = max(1, min(MAX_BATCH, math.ceil(len(self.pending) / tasks)))
+                budget = sum(item.size for item in self.pending) / tasks
+            else:
+                size, budget = batch_size, math.inf
+            batches = partition(self.items, self.done, self.job.outdir, size, budget)
+            # The heaviest first: the last batches to finish are then the light ones.
+            batches.sort(key=lambda batch: -sum(item.size for item in batch))
             print(f"localpix: {len(self.items)} files; {len(self.done)} already done (per "
                   f"the manifest), {len(self.pending)} to process in {len(batches)} batches "
                   f"on {len(client.nthreads())} workers ({threads} threads)",
@@ -223,6 +236,7 @@ class _Run:
         amount, however many millions of files there are."""
         from distributed import as_completed
 
+        self.started = self.last_status = time.monotonic()
         token = uuid.uuid4().hex[:12]  # keys of two drivers sharing a cluster never meet
         queue = iter(enumerate(batches))
         in_flight = as_completed()
@@ -252,7 +266,7 @@ class _Run:
                             name = PurePosixPath(storage.relative_to(self.job.outdir,
                                                                      record["output"]))
                             self.folders.add(storage.join(self.job.outdir, str(name.parent)))
-                        self.progress.step(Outcome(**record["result"]))
+                        self._step(Outcome(**record["result"]))
                 submit()
         finally:
             client.cancel(list(in_flight.futures))
@@ -264,7 +278,26 @@ class _Run:
                     f"not processed: its batch failed on the cluster ({type(exc).__name__}: "
                     f"{exc}); run the same command again to retry it"))  # fmt: skip
                 self.lost[item.source] = outcome
-                self.progress.step(outcome)
+                self._step(outcome)
+
+    def _step(self, outcome: Outcome) -> None:
+        """The CLI's per-file progress, and every STATUS_EVERY seconds a line of totals: on a
+        run of hours, per-file lines alone do not say how far along it is."""
+        self.progress.step(outcome)
+        tally = self.tally
+        tally["failed" if outcome.error else "done"] += 1
+        if not outcome.error:
+            tally["in"] += outcome.input_bytes or 0
+            tally["out"] += outcome.output_bytes or 0
+        now = time.monotonic()
+        if now - self.last_status >= STATUS_EVERY:
+            self.last_status = now
+            finished = tally["done"] + tally["failed"]
+            saved = 100 * (tally["in"] - tally["out"]) / tally["in"] if tally["in"] else 0.0
+            self.progress.finish()
+            print(f"localpix: {tally['done']} done, {tally['failed']} failed, "
+                  f"{len(self.pending) - finished} remaining; saved {saved:.0f}%; "
+                  f"{finished / (now - self.started):.1f} files/s", file=sys.stderr)  # fmt: skip
 
     def _summary(self, report: Path | None, elapsed: float) -> int:
         rows = {row["path"]: row for row in self.manifest.rows([i.source for i in self.items])}
