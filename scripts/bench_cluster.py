@@ -6,10 +6,11 @@
 Rows: files/s of the local CLI at -j 1 and -j 2, and of the cluster mode on LocalClusters of 1
 and 2 worker processes (one thread each), every run into a fresh output folder and manifest,
 the best of a few turns of every row; the ratio cluster/local at equal cores (the target is
->= 0.8); the LocalCluster start-up apart (paid once per run, not per file). Then the per-file
-overhead of the cluster machinery (task, manifest row, hashes, progress) on tiny images in
-strip-only mode, where the engine's own work is almost nothing: (cluster time on one worker -
-local -j 1 time) / files, at batch size 1 and at the default.
+>= 0.8), by wall time and by CPU time (the driver's and the workers'), which a shared machine's
+load hardly moves; the LocalCluster start-up apart (paid once per run, not per file). Then
+the per-file overhead of the cluster machinery (task, manifest row, hashes, progress) on tiny
+images in strip-only mode, where the engine's own work is almost nothing: (cluster time on one
+worker - local -j 1 time) / files, at batch size 1 and at the default.
 --scheduler ADDR measures an existing cluster instead of the LocalClusters (its workers need
 localpix[cluster] installed and the files on a path they can read).
 Default files: photos/, gps/, orientation/, formats/ and large/ of ../shared/corpus/.
@@ -24,6 +25,7 @@ import io
 import json
 import os
 import platform
+import resource
 import sys
 import tempfile
 import time
@@ -48,12 +50,20 @@ def log(*parts: object) -> None:
     print("bench_cluster:", *parts, file=sys.stderr, flush=True)
 
 
-def timed(run: Callable[[Path], None]) -> float:
-    """One run into a fresh folder, in seconds."""
+def own_cpu() -> float:
+    """CPU seconds of this process and of its children that have ended (the CLI's pool)."""
+    mine, children = resource.getrusage(resource.RUSAGE_SELF), \
+        resource.getrusage(resource.RUSAGE_CHILDREN)  # fmt: skip
+    return mine.ru_utime + mine.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed(run: Callable[[Path], None], cpu: Callable[[], float] = own_cpu) -> tuple[float, float]:
+    """One run into a fresh folder: (wall seconds, CPU seconds as `cpu` counts them). On a
+    shared machine the wall time follows the others' load; the CPU time hardly does."""
     with tempfile.TemporaryDirectory(prefix="lpx-bench-") as tmp:
-        start = time.perf_counter()
+        used, start = cpu(), time.perf_counter()
         run(Path(tmp))
-        return time.perf_counter() - start
+        return time.perf_counter() - start, cpu() - used
 
 
 def quietly(call: Callable[[], Any]) -> Any:
@@ -81,8 +91,9 @@ def on_cluster(address: str, inputs: list[str], options: CompressOptions | None,
 
 @contextlib.contextmanager
 def cluster(workers: int, scheduler: str | None) -> Any:
-    """(address, worker threads, start-up seconds) of a warm cluster: a LocalCluster of
-    `workers` processes, or the one at `scheduler`."""
+    """(address, worker threads, start-up seconds, CPU counter: this process's and the
+    workers') of a warm cluster: a LocalCluster of `workers` processes, or the one at
+    `scheduler`."""
     from distributed import Client, LocalCluster
 
     start = time.perf_counter()
@@ -93,12 +104,16 @@ def cluster(workers: int, scheduler: str | None) -> Any:
     with local:
         address = scheduler or local.scheduler_address
         with Client(address) as client:
+
+            def cpu() -> float:
+                return own_cpu() + sum(client.run(time.process_time).values())
+
             # One small photo through the engine on every worker, so that the timed runs find
             # every module imported and every table built, as the local CLI's processes do.
             client.run(process_file, str(CORPUS / "formats" / "meta.jpg"), CompressOptions(),
                        Keep())  # fmt: skip
             threads = sum(client.nthreads().values())
-        yield address, threads, time.perf_counter() - start
+            yield address, threads, time.perf_counter() - start, cpu
 
 
 def tiny_images(folder: Path, count: int) -> list[str]:
@@ -131,7 +146,7 @@ def main_bench() -> int:
                                "cpus": os.cpu_count(), "python": platform.python_version(),
                                "rows": {}}  # fmt: skip
     rows = results["rows"]
-    times: dict[str, list[float]] = defaultdict(list)
+    times: dict[str, list[tuple[float, float]]] = defaultdict(list)
     # Turns, each of every row: on a shared machine the load changes by the minute, and taking
     # the rows in turns spreads it over all of them alike. The local CLI runs with no cluster
     # alive (a LocalCluster's scheduler lives in this process and would slow it).
@@ -143,22 +158,26 @@ def main_bench() -> int:
                 times[f"local -j {jobs}"].append(timed(local_cli(inputs, jobs, [])))
             times["tiny local -j 1"].append(timed(local_cli(small, 1, ["--strip-only"])))
             for workers in (0,) if args.scheduler else (1, 2):
-                with cluster(workers, args.scheduler) as (address, threads, startup):
+                with cluster(workers, args.scheduler) as (address, threads, startup, cpu):
                     name = f"dask {threads} workers"
-                    times[f"{name} start-up"].append(startup)
-                    times[name].append(timed(on_cluster(address, inputs, options)))
+                    times[f"{name} start-up"].append((startup, 0.0))
+                    times[name].append(timed(on_cluster(address, inputs, options), cpu))
                     if workers < 2:  # the overhead, against local -j 1 on one worker
                         for batch in (1, None):
                             times[f"tiny batch size {batch or 'default'}"].append(
-                                timed(on_cluster(address, small, None, batch)))
-    best = {name: min(values) for name, values in times.items()}
+                                timed(on_cluster(address, small, None, batch), cpu))
+    best = {name: min(wall for wall, _ in values) for name, values in times.items()}
+    cpu_ms = {name: 1000 * min(c for _, c in values) / files for name, values in times.items()}
     for name, took in best.items():
         if name.startswith(("local", "dask")) and not name.endswith("start-up"):
             rows[name] = files / took
-    for name in [n for n in rows if n.startswith("dask")]:
+            rows[f"{name} CPU ms/file"] = cpu_ms[name]
+    for name in [n for n in rows if n.startswith("dask") and n.endswith("workers")]:
         threads = int(name.split()[1])
         if f"local -j {threads}" in rows:
-            rows[f"{name} / local -j {threads}"] = rows[name] / rows[f"local -j {threads}"]
+            local = f"local -j {threads}"
+            rows[f"{name} / {local}"] = rows[name] / rows[local]
+            rows[f"{name} / {local}, by CPU time"] = cpu_ms[local] / cpu_ms[name]
         results[f"{name} start-up s"] = best[f"{name} start-up"]
     results["local ms/file, tiny"] = 1000 * best["tiny local -j 1"] / tiny
     for batch in ("1", "default"):
@@ -166,10 +185,11 @@ def main_bench() -> int:
             1000 * (best[f"tiny batch size {batch}"] - best["tiny local -j 1"]) / tiny)
     print(f"{files} files ({', '.join(Path(i).name for i in inputs)}), best of {repeat}:")
     for name, value in rows.items():
-        print(f"  {name:<36} {value:8.2f}" + ("" if "/" in name else " files/s"))
+        unit = "" if "/" in name or "CPU" in name else " files/s"
+        print(f"  {name:<44} {value:8.2f}{unit}")
     for name, value in results.items():
         if name.endswith(" s") or "ms/file" in name:
-            print(f"  {name:<36} {value:8.2f}")
+            print(f"  {name:<44} {value:8.2f}")
     target = args.json or ROOT / "bench-results" / f"cluster-{time.strftime('%Y%m%d-%H%M%S')}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(results, indent=2) + "\n")

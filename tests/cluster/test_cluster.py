@@ -318,8 +318,10 @@ def test_the_benchmark_runs(
     assert bench_cluster.main_bench() == 0
     rows = json.loads(result.read_text())["rows"]
     assert json.loads(result.read_text())["files"] == 6
-    assert set(rows) == {"local -j 1", "local -j 2", "dask 2 workers",
-                         "dask 2 workers / local -j 2"}
+    assert set(rows) == {
+        "local -j 1", "local -j 2", "dask 2 workers", "dask 2 workers / local -j 2",
+        "local -j 1 CPU ms/file", "local -j 2 CPU ms/file", "dask 2 workers CPU ms/file",
+        "dask 2 workers / local -j 2, by CPU time"}
     assert all(value > 0 for value in rows.values())
     assert "overhead ms/file, batch size 1" in capsys.readouterr().out
 
