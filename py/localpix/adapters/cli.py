@@ -15,13 +15,14 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from .. import registry
+from ..cluster.arguments import add_cluster_arguments
 from ..errors import LocalpixError
 from ..options import DEFAULT_QUALITY_TARGET, QUALITY_TARGETS, CompressOptions, Keep
 from ..pipeline.run import Mode, output_name
@@ -79,9 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Compress images and strip private metadata (GPS, camera serials, owner "
         "names, dates, ...). Inputs are never modified.",
     )
-    parser.add_argument("inputs", nargs="+", metavar="FILE", type=Path,
+    # Strings, not Paths: with --cluster they may be URLs, which Path would mangle.
+    parser.add_argument("inputs", nargs="+", metavar="FILE",
                         help="image files, or folders to search for images")
-    parser.add_argument("-o", "--output-dir", required=True, type=Path, metavar="OUTDIR",
+    parser.add_argument("-o", "--output-dir", required=True, metavar="OUTDIR",
                         help="folder for the results (created if missing; may not contain "
                         "any input)")
     parser.add_argument("--strip-only", action="store_true",
@@ -114,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="parallel worker processes (default: number of CPUs)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace existing files in OUTDIR (inputs are never replaced)")
+    add_cluster_arguments(parser)
     return parser
 
 
@@ -192,20 +195,24 @@ def check_safe(
         raise UsageError(f"The output path {outdir} exists and is not a folder.")
 
 
-def process_file(source: str, mode: Mode, options: CompressOptions) -> dict[str, Any]:
-    """Run in a worker: read, run the engine, and hand back the bytes and what happened.
-    Errors come back as messages: one bad file must not stop the batch."""
+def process_file(
+    source: str, mode: Mode, options: CompressOptions, read: Callable[[], bytes] | None = None,
+) -> dict[str, Any]:
+    """Run in a worker: read (the file `source`, or through `read`), run the engine, and hand
+    back the bytes, the reports before and after, and what happened. Errors come back as
+    messages: one bad file must not stop the batch."""
     from ..pipeline.run import run  # imported here: this runs in worker processes
 
     outcome = Outcome(input=source)
     try:
-        data = Path(source).read_bytes()
+        data = (read or Path(source).read_bytes)()
         outcome.input_bytes = len(data)
         result = run(data, mode, options)
         outcome.format, outcome.reencoded = result.format, result.reencoded
         outcome.note, outcome.warnings = result.note, list(result.warnings)
         outcome.removed = [f.label for f in result.removed]
-        return {"outcome": asdict(outcome), "data": result.data}
+        return {"outcome": asdict(outcome), "data": result.data, "before": result.before,
+                "after": result.after}
     except OSError as exc:
         outcome.error, outcome.kind = f"cannot read the file ({exc.strerror or exc})", "OSError"
     except LocalpixError as exc:
@@ -336,10 +343,14 @@ def main(argv: list[str] | None = None) -> int:
         )
     except LocalpixError as exc:
         parser.error(str(exc))
-    outdir: Path = args.output_dir
-    tasks = collect(args.inputs, outdir)
+    if args.cluster is not None:
+        from ..cluster.driver import run_cluster  # needs the optional localpix[cluster] extra
+
+        return run_cluster(args, None if mode == "clean" else options)
+    inputs, outdir = [Path(p) for p in args.inputs], Path(args.output_dir)
+    tasks = collect(inputs, outdir)
     try:
-        check_safe(args.inputs, tasks, outdir, args.report)
+        check_safe(inputs, tasks, outdir, args.report)
     except UsageError as exc:
         print(f"localpix: {exc}", file=sys.stderr)
         return 2
@@ -373,7 +384,11 @@ def main(argv: list[str] | None = None) -> int:
         print("localpix: interrupted.", file=sys.stderr)
         return 130
     progress.finish()
+    return finish(outcomes, args.report)
 
+
+def finish(outcomes: list[Outcome], report_path: Path | None) -> int:
+    """Print the summary line, write the JSON report if asked; the exit status."""
     failed = [o for o in outcomes if o.error]
     done = [o for o in outcomes if not o.error]
     before = sum(o.input_bytes or 0 for o in done)
@@ -381,17 +396,17 @@ def main(argv: list[str] | None = None) -> int:
     saved = 100 * (before - after) / before if before else 0.0
     print(f"{len(outcomes)} files, {len(failed)} failed, {_human(before)} -> {_human(after)}, "
           f"saved {saved:.0f}%")  # fmt: skip
-    if args.report is not None:
+    if report_path is not None:
         report = {
             "files": [asdict(o) for o in outcomes],
             "summary": {"files": len(outcomes), "failed": len(failed), "input_bytes": before,
                         "output_bytes": after},
         }  # fmt: skip
         try:
-            args.report.parent.mkdir(parents=True, exist_ok=True)
-            args.report.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+            report_path.parent.mkdir(parents=True, exist_ok=True)
+            report_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         except OSError as exc:
-            print(f"localpix: cannot write the report {args.report}: {exc}", file=sys.stderr)
+            print(f"localpix: cannot write the report {report_path}: {exc}", file=sys.stderr)
             return 1
     return 1 if failed else 0
 
