@@ -4,7 +4,7 @@
 window.localpix = window.localpix || {};
 
 (function (lp) {
-  const IMAGE_EXTENSIONS = /\.(jpe?g|jfif|jpe|png|webp|gif|tiff?|bmp|dib)$/i;
+  const IMAGE_EXTENSIONS = /\.(jpe?g|jfif|jpe|png|webp|gif|tiff?|bmp|dib|heic|heif|hif|avif|jxl)$/i;
   let pasteCount = 0;
 
   function isHidden(name) {
@@ -95,7 +95,8 @@ window.localpix = window.localpix || {};
   function pastedName(file) {
     pasteCount += 1;
     const ext = ({ "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif",
-                   "image/bmp": "bmp", "image/tiff": "tif" })[file.type] || "png";
+                   "image/bmp": "bmp", "image/tiff": "tif", "image/heic": "heic", "image/heif": "heic",
+                   "image/avif": "avif", "image/jxl": "jxl" })[file.type] || "png";
     // Clipboard images are all called "image.png": give each its own name.
     if (!file.name || /^image\.\w+$/i.test(file.name)) return `pasted-image-${pasteCount}.${ext}`;
     return file.name;

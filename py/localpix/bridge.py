@@ -33,6 +33,9 @@ FORMATS: dict[str, tuple[str, str]] = {
     "gif": ("image/gif", "gif"),
     "tiff": ("image/tiff", "tif"),
     "bmp": ("image/bmp", "bmp"),
+    "heic": ("image/heic", "heic"),
+    "avif": ("image/avif", "avif"),
+    "jxl": ("image/jxl", "jxl"),
 }
 
 _BOOL_FIELDS = ("png_dither", "webp_lossless", "jpeg_progressive", "jpeg_optimize")

@@ -25,7 +25,8 @@ from .bridge import FORMATS
 from .errors import LocalpixError
 from .options import CompressOptions, Keep
 
-EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".png", ".webp", ".gif", ".tif", ".tiff", ".bmp")
+EXTENSIONS = (".jpg", ".jpeg", ".jpe", ".png", ".webp", ".gif", ".tif", ".tiff", ".bmp",
+              ".heic", ".heif", ".hif", ".avif", ".jxl")
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|kib|mib|k|m)?\s*$", re.IGNORECASE)
 _UNITS = {"b": 1, "kb": 1000, "k": 1000, "mb": 1_000_000, "m": 1_000_000, "kib": 1024,
@@ -255,7 +256,8 @@ def output_path(outdir: Path, task: Task, out_format: str, claimed: set[Path]) -
 
 _EXTENSIONS_OF = {
     "jpeg": (".jpg", ".jpeg", ".jpe"), "png": (".png",), "webp": (".webp",), "gif": (".gif",),
-    "tiff": (".tif", ".tiff"), "bmp": (".bmp",),
+    "tiff": (".tif", ".tiff"), "bmp": (".bmp",), "heic": (".heic", ".heif", ".hif"),
+    "avif": (".avif",), "jxl": (".jxl",),
 }  # fmt: skip
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from PIL import Image, ImageChops
 
-from . import autoquality, jpegtables
+from . import autoquality, decoders, jpegtables
 from . import exif as exif_block
 from .clean import clean
 from .errors import LocalpixError, UnsupportedFormatError
@@ -26,10 +26,11 @@ from .report import Report, Result
 # Pillow's format name -> our name, and the output format when the user gives none.
 _INPUT_NAME = {
     "JPEG": "jpeg", "MPO": "jpeg", "PNG": "png", "WEBP": "webp",
-    "GIF": "gif", "TIFF": "tiff", "BMP": "bmp",
+    "GIF": "gif", "TIFF": "tiff", "BMP": "bmp", "HEIF": "heic", "AVIF": "avif", "JXL": "jxl",
 }  # fmt: skip
 _DEFAULT_OUTPUT = {"jpeg": "jpeg", "png": "png", "webp": "webp", "gif": "png", "tiff": "png",
-                   "bmp": "png"}  # fmt: skip
+                   "bmp": "png",
+                   **dict.fromkeys(decoders.CONVERTED_BY_DEFAULT, "jpeg")}  # fmt: skip
 _PILLOW_NAME = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
 
 _ORIENTATION = 0x0112
@@ -73,7 +74,8 @@ def compress(data: bytes, options: CompressOptions = CompressOptions()) -> Resul
     image = open_header(data, options.max_pixels)
     in_format = _INPUT_NAME[image.format or ""]
     out_format = options.format or _DEFAULT_OUTPUT[in_format]
-    format_change = options.format is not None and options.format != in_format
+    format_change = out_format != in_format and (
+        options.format is not None or in_format in decoders.CONVERTED_BY_DEFAULT)
 
     exif = _read_exif(image)
     job = _Job(
@@ -86,7 +88,10 @@ def compress(data: bytes, options: CompressOptions = CompressOptions()) -> Resul
 
     # Re-encoding an animation would keep only its first frame: without an explicit format
     # change, strip its metadata losslessly instead. (MPO "frames" are previews, not animation.)
-    animated = bool(getattr(image, "is_animated", False)) and image.format != "MPO"
+    animated = bool(getattr(image, "is_animated", False)) and image.format not in ("MPO", "HEIF")
+    if image.format == "HEIF" and getattr(image, "n_frames", 1) > 1:  # images, not frames
+        job.warnings.append(f"The file holds {image.n_frames} images; only the primary one "
+                            "was converted.")
     if animated and not format_change:
         before = inspect(data, options.max_pixels)
         return _cleaned_original(

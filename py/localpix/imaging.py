@@ -21,6 +21,7 @@ from PIL import (  # noqa: F401  (importing registers exactly the decoders we al
     WebPImagePlugin,
 )
 
+from . import decoders
 from .errors import (
     CorruptImageError,
     ImageTooLargeError,
@@ -61,7 +62,8 @@ def pillow_errors() -> Iterator[None]:
         ) from exc
     except Image.UnidentifiedImageError as exc:
         raise UnsupportedFormatError(
-            "This is not an image localpix can read. Supported: JPEG, PNG, WebP, GIF, TIFF, BMP."
+            "This is not an image localpix can read. Supported: JPEG, PNG, WebP, GIF, TIFF, BMP, "
+            "HEIC, AVIF, JPEG XL."
         ) from exc
     except MemoryError as exc:
         raise ImageTooLargeError("The image needs more memory than is available.") from exc
@@ -95,13 +97,17 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 
 _BMP_HEADER_SIZES = (12, 16, 40, 52, 56, 64, 108, 124)
 
-_NAMES = {"JPEG": "JPEG", "PNG": "PNG", "GIF": "GIF", "TIFF": "TIFF", "BMP": "BMP", "WEBP": "WebP"}
+_NAMES = {"JPEG": "JPEG", "PNG": "PNG", "GIF": "GIF", "TIFF": "TIFF", "BMP": "BMP", "WEBP": "WebP",
+          **{name: label for name, (label, _) in decoders.MODERN.items()}}
 
 
 def sniff_format(data: bytes) -> str | None:
     """Pillow's name for the format `data` starts like ("JPEG", "PNG", ...), or None."""
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "WEBP"
+    modern = decoders.sniff(data)
+    if modern:
+        return modern
     for magic, name in _MAGIC:
         if data.startswith(magic):
             # "BM" alone is too weak (plain text can start with it): also want a known DIB
@@ -134,8 +140,11 @@ def open_header(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Imag
         )
     if sniffed is None:
         raise UnsupportedFormatError(
-            "This is not an image localpix can read. Supported: JPEG, PNG, WebP, GIF, TIFF, BMP."
+            "This is not an image localpix can read. Supported: JPEG, PNG, WebP, GIF, TIFF, BMP, "
+            "HEIC, AVIF, JPEG XL."
         )
+    if sniffed in decoders.MODERN:
+        decoders.prepare(sniffed, data, max_pixels)
     with pillow_errors():
         # Pillow's own bomb guard would stop at its global limit; ours is the one that counts.
         saved_limit = Image.MAX_IMAGE_PIXELS
