@@ -113,6 +113,17 @@ class Heif:
             return None
         return struct.unpack(">II", self.data[ispe.body + 4 : ispe.body + 12])
 
+    def shown_size(self, item: Item) -> tuple[int, int] | None:
+        """The size after the clean-aperture crop (codecs code whole blocks, clap cuts them)."""
+        size = self.size(item)
+        clap = self.property_of(item, b"clap")
+        if size is None or clap is None or clap.end - clap.body < 16:
+            return size
+        wide, wide_d, high, high_d = struct.unpack(">IIII", self.data[clap.body : clap.body + 16])
+        if wide_d and high_d and 0 < wide // wide_d <= size[0] and 0 < high // high_d <= size[1]:
+            return wide // wide_d, high // high_d
+        return size
+
     def payload(self, item: Item) -> bytes:
         """The item's bytes, gathered from its extents."""
         if item.method not in (0, 1) or item.data_reference:
@@ -358,7 +369,7 @@ def _is_alpha(heif: Heif, item_id: int) -> bool:
 
 
 def _image_finding(heif: Heif, item: Item, label: str, why: str) -> Finding:
-    size = heif.size(item)
+    size = heif.shown_size(item)
     return Finding("thumbnail", label, f"{size[0]}×{size[1]} pixels" if size else "present", why)
 
 
@@ -393,7 +404,7 @@ def inspect(data: bytes, what: str) -> tuple[int, int, list[Finding]]:
                                             sum(e.length for e in item.extents)))
     findings += _property_findings(heif, kept)
     findings += _box_findings(heif)
-    width, height = heif.size(heif.items[heif.primary]) or (0, 0)
+    width, height = heif.shown_size(heif.items[heif.primary]) or (0, 0)
     return width, height, findings
 
 
@@ -407,6 +418,8 @@ def _other_image(heif: Heif, item: Item) -> Finding:
             return _image_finding(heif, item, label, _EXTRA_WHY)
     if item.type == b"tmap":
         return _image_finding(heif, item, "HDR gain map", _EXTRA_WHY)
+    if aux in _ALPHA:
+        return _image_finding(heif, item, "Transparency of an extra image", _EXTRA_WHY)
     if aux:
         return _image_finding(heif, item, "Auxiliary image", _EXTRA_WHY)
     return _image_finding(heif, item, "Extra embedded image", _EXTRA_WHY)
