@@ -402,3 +402,41 @@ def test_bare_codestream_has_nothing_to_remove() -> None:
     report = inspect(bare)
     assert (report.format, report.width, report.height, report.findings) == ("jxl", 640, 480, ())
     assert clean(bare) == bare
+
+
+# --- the CLI and the browser bridge ------------------------------------------------------------
+
+
+def test_cli_finds_them_in_folders_and_names_outputs(tmp_path, capsys) -> None:
+    from tests.engine.test_cli import copy_inputs, run
+
+    copy_inputs(tmp_path / "in", ["modern/meta.heic", "modern/meta.avif", "modern/meta.jxl"])
+    code, _, _ = run([tmp_path / "in", "-o", tmp_path / "clean", "--strip-only"], capsys)
+    assert code == 0
+    for name in ("meta.heic", "meta.avif", "meta.jxl"):
+        assert (tmp_path / "clean" / name).read_bytes() == clean(data_of(name))
+    if decoders.available("HEIF"):
+        code, _, _ = run([tmp_path / "in" / "meta.heic", "-o", tmp_path / "small"], capsys)
+        assert code == 0
+        assert Image.open(tmp_path / "small" / "meta.jpg").format == "JPEG"
+
+
+def test_bridge_answers_with_the_right_name_and_type() -> None:
+    import json
+
+    from localpix.bridge import process
+
+    output, response = process(data_of("meta.heic"), json.dumps({"mode": "clean",
+                                                                  "name": "IMG_0001.HEIC"}))
+    answer = json.loads(response)
+    assert answer["ok"] and answer["mime"] == "image/heic" and answer["name"] == "IMG_0001.HEIC"
+    assert output == clean(data_of("meta.heic"))
+    output, response = process(data_of("meta.heic"), json.dumps({"mode": "compress",
+                                                                  "name": "IMG_0001.HEIC"}))
+    answer = json.loads(response)
+    if decoders.available("HEIF"):
+        assert answer["ok"] and answer["mime"] == "image/jpeg"
+        assert answer["name"] == "IMG_0001.jpg"
+        assert Image.open(io.BytesIO(output)).format == "JPEG"
+    else:
+        assert not answer["ok"] and "pillow-heif" in answer["error"]
