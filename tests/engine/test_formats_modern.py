@@ -440,3 +440,11 @@ def test_bridge_answers_with_the_right_name_and_type() -> None:
         assert Image.open(io.BytesIO(output)).format == "JPEG"
     else:
         assert not answer["ok"] and "pillow-heif" in answer["error"]
+
+
+def test_missing_tiles_are_named() -> None:
+    data = hh.build([(1, b"grid", b"\0\0\0\0\0\x08\0\x08", 0), (2, b"hvc1", HVC, 0)],
+                    refs=((b"dimg", 1, [2, 5]),),
+                    properties=(hh.ispe(8, 8),), associations={1: [1], 2: [1]})
+    with pytest.raises(CorruptImageError, match="missing"):
+        clean(data)

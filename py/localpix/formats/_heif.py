@@ -513,6 +513,10 @@ def _unreferenced(heif: Heif) -> int:
 def clean(data: bytes, what: str, keep: Keep, max_pixels: int) -> bytes:
     heif = parse(data, what, max_pixels)
     kept = needed(heif)
+    for kind, source, targets in heif.refs:
+        if kind == b"dimg" and source in kept and not set(targets) <= kept:
+            raise CorruptImageError(f"The {what} file is damaged: its image is made of parts "
+                                    "that are missing.")
     for item_id in kept:
         item = heif.items[item_id]
         if item.protected:
