@@ -527,7 +527,7 @@ def clean(data: bytes, what: str, keep: Keep, max_pixels: int) -> bytes:
                                     "fully described.")
         heif.payload(item)  # refuses construction methods it cannot move, extents off the end
     replaced = _kept_exif(heif, keep)
-    items = sorted(kept | set(replaced))
+    items = [i for i in heif.items if i in kept or i in replaced]  # in the file's order
     # Coded data keeps its order and bytes; each item's ranges are moved as whole spans.
     file_spans = _spans(heif.items[i].extents for i in items if heif.items[i].method == 0
                         and i not in replaced)
