@@ -18,6 +18,7 @@ import traceback
 from dataclasses import asdict, fields
 from typing import Any
 
+from . import decoders
 from .clean import clean
 from .compress import compress
 from .errors import ImageTooLargeError, InvalidOptionsError, LocalpixError
@@ -74,6 +75,14 @@ def _failure(message: str, kind: str, **extra: str) -> str:
 
 def _process(data: bytes, request_json: str) -> tuple[bytes, str]:
     request = _parse_request(request_json)
+    if request.get("decoded") is not None:  # pixels the page decoded follow the file's bytes
+        data, pixels = decoders.split_page_pixels(data, request["decoded"])
+        with pixels:
+            return _run(data, request)
+    return _run(data, request)
+
+
+def _run(data: bytes, request: dict[str, Any]) -> tuple[bytes, str]:
     mode = request.get("mode", "compress")
     options = parse_options({} if request.get("options") is None else request["options"])
     name = _base_name(request.get("name"))

@@ -6,11 +6,17 @@ an EXIF orientation that compress applies; JPEG XL's EXIF orientation is applied
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from functools import cache
+from typing import Any
 
 from PIL import Image, features
 
-from .errors import UnsupportedFormatError
+from . import exif as exif_block
+from .errors import InvalidOptionsError, UnsupportedFormatError
+from .options import Keep
 
 # Pillow's format name -> (the name users know, what provides the decoder).
 MODERN = {
@@ -18,6 +24,9 @@ MODERN = {
     "AVIF": ("AVIF", "Pillow 11.3 or later built with libavif"),
     "JXL": ("JPEG XL", "pillow-jxl-plugin"),
 }
+# (format, width, height, RGBA bytes) the page decoded for the job running now (bridge.py).
+_PAGE_PIXELS: ContextVar[tuple[str, int, int, bytes] | None] = ContextVar("page_pixels",
+                                                                          default=None)
 # Inputs whose own format most apps cannot open: compress writes JPEG unless told otherwise,
 # like a phone's "most compatible" export.
 CONVERTED_BY_DEFAULT = ("heic", "avif", "jxl")
@@ -56,13 +65,17 @@ def available(name: str) -> bool:
     return name in Image.OPEN
 
 
-def prepare(name: str, data: bytes, max_pixels: int) -> None:
+def prepare(name: str, data: bytes, max_pixels: int) -> Image.Image | None:
     """Before a native decoder sees `data`: read its container in pure Python, so that a cut-short
-    or damaged file is named as such and the pixel limit holds whatever the decoder does; then
-    refuse, in words a user can act on, a format no installed package decodes."""
+    or damaged file is named as such and the pixel limit holds whatever the decoder does. Then
+    the pixels the page decoded, if it did (None: Pillow decodes them), or a refusal in words a
+    user can act on when nothing here decodes the format."""
     from .inspect import inspect
 
     inspect(data, max_pixels)
+    decoded = _page_image(name, data)
+    if decoded is not None:
+        return decoded
     if not available(name):
         label, package = MODERN[name]
         raise UnsupportedFormatError(
@@ -70,3 +83,44 @@ def prepare(name: str, data: bytes, max_pixels: int) -> None:
             "image cannot be compressed or converted here. 'Strip only' still removes its "
             "metadata without decoding it."
         )
+
+
+def split_page_pixels(data: bytes, decoded: Any) -> tuple[bytes, AbstractContextManager[None]]:
+    """The bridge's `decoded` request: `data` is the file followed by RGBA pixels the page decoded
+    (web/decoders.js). Returns the file's bytes, and a context in which compress uses the pixels."""
+    try:
+        name, width, height, size = (decoded["format"], int(decoded["width"]),
+                                     int(decoded["height"]), int(decoded["file_size"]))
+    except (TypeError, KeyError, ValueError) as exc:
+        raise InvalidOptionsError("The decoded pixels came without their format and size.") from exc
+    if name not in MODERN or width < 1 or height < 1 or len(data) != size + 4 * width * height:
+        raise InvalidOptionsError("The decoded pixels do not match their declared size.")
+
+    @contextmanager
+    def using() -> Iterator[None]:
+        token = _PAGE_PIXELS.set((name, width, height, data[size:]))
+        try:
+            yield
+        finally:
+            _PAGE_PIXELS.reset(token)
+
+    return data[:size], using()
+
+
+def _page_image(name: str, data: bytes) -> Image.Image | None:
+    """The page's upright sRGB pixels for this job (the browser applied irot/imir itself), with
+    the file's Exif minus its orientation, for the keep policy; None when the page decoded none."""
+    page = _PAGE_PIXELS.get()
+    if page is None or page[0] != name:
+        return None
+    _, width, height, rgba = page
+    image = Image.frombuffer("RGBA", (width, height), rgba, "raw", "RGBA", 0, 1)
+    image.format = name
+    from .formats import _heif
+
+    tiff = _heif.primary_exif(_heif.parse(data, MODERN[name][0], None)) if name == "AVIF" else None
+    kept = exif_block.rebuild(exif_block.parse(tiff), Keep(
+        orientation=False, color_profile=False, copyright=True, date_taken=True)) if tiff else None
+    if kept:
+        image.info["exif"] = b"Exif\0\0" + kept
+    return image

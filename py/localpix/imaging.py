@@ -144,7 +144,9 @@ def open_header(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Imag
             "HEIC, AVIF, JPEG XL."
         )
     if sniffed in decoders.MODERN:
-        decoders.prepare(sniffed, data, max_pixels)
+        decoded = decoders.prepare(sniffed, data, max_pixels)
+        if decoded is not None:
+            return decoded
     with pillow_errors():
         # Pillow's own bomb guard would stop at its global limit; ours is the one that counts.
         saved_limit = Image.MAX_IMAGE_PIXELS

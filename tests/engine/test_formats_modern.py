@@ -448,3 +448,31 @@ def test_missing_tiles_are_named() -> None:
                     properties=(hh.ispe(8, 8),), associations={1: [1], 2: [1]})
     with pytest.raises(CorruptImageError, match="missing"):
         clean(data)
+
+
+def test_pixels_decoded_by_the_page_are_compressed() -> None:
+    """The page decodes AVIF itself (web/decoders.js) and sends the pixels after the file."""
+    import json
+
+    from localpix.bridge import process
+
+    upright = ImageOps.exif_transpose(Image.open(CORPUS / "formats" / "meta.jpg")).convert("RGBA")
+    data = data_of("meta.avif")
+    request = {"mode": "compress", "name": "meta.avif",
+               "options": {"keep": ["date_taken"], "quality": 90},
+               "decoded": {"format": "AVIF", "width": upright.width, "height": upright.height,
+                           "file_size": len(data)}}
+    output, response = process(data + upright.tobytes(), json.dumps(request))
+    answer = json.loads(response)
+    assert answer["ok"], answer
+    assert answer["name"] == "meta.jpg" and answer["before"]["format"] == "avif"
+    image = Image.open(io.BytesIO(output))
+    assert image.size == (480, 640)
+    assert max(ImageStat.Stat(ImageChops.difference(image.convert("RGB"),
+                                                    upright.convert("RGB"))).mean) < 3
+    tags = exiftool(output)
+    assert tags["ExifIFD:DateTimeOriginal"] == "2026:05:01 10:11:12"  # from the AVIF's Exif item
+    assert private_tags(tags, allowed=("ExifIFD:DateTimeOriginal",)) == {}
+    request["decoded"]["width"] += 1  # pixels that do not add up are refused, not guessed at
+    _, response = process(data + upright.tobytes(), json.dumps(request))
+    assert json.loads(response)["kind"] == "InvalidOptionsError"

@@ -584,20 +584,26 @@ def clean(data: bytes, what: str, keep: Keep, max_pixels: int) -> bytes:
     return ftyp + meta(start) + box(b"mdat", mdat_body)
 
 
+def primary_exif(heif: Heif) -> bytes | None:
+    """The TIFF structure of the Exif item describing the primary image, if there is one."""
+    return next((exif_tiff(heif.payload(heif.items[i])) for i in _primary_exif_items(heif)), None)
+
+
+def _primary_exif_items(heif: Heif) -> list[int]:
+    return [i for i in heif.references(b"cdsc", to=heif.primary)
+            if i in heif.items and heif.items[i].type == b"Exif"]
+
+
 def _kept_exif(heif: Heif, keep: Keep) -> dict[int, bytes]:
     """The primary image's Exif item rebuilt with only what `keep` allows (copyright, date taken)
     as {item id: new payload}, or nothing. Never the orientation: HEIF says irot/imir instead."""
-    if not (keep.copyright or keep.date_taken):
+    tiff = primary_exif(heif) if keep.copyright or keep.date_taken else None
+    if tiff is None:
         return {}
-    for item_id in heif.references(b"cdsc", to=heif.primary):
-        item = heif.items.get(item_id)
-        if item is None or item.type != b"Exif":
-            continue
-        rebuilt = exif_block.rebuild(exif_block.parse(exif_tiff(heif.payload(item))),
-                                     Keep(orientation=False, color_profile=False,
-                                          copyright=keep.copyright, date_taken=keep.date_taken))
-        return {item_id: b"\0\0\0\0" + rebuilt} if rebuilt else {}
-    return {}
+    rebuilt = exif_block.rebuild(exif_block.parse(tiff), Keep(
+        orientation=False, color_profile=False, copyright=keep.copyright,
+        date_taken=keep.date_taken))
+    return {_primary_exif_items(heif)[0]: b"\0\0\0\0" + rebuilt} if rebuilt else {}
 
 
 def _spans(extent_lists) -> list[tuple[int, int]]:
