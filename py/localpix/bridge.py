@@ -4,7 +4,9 @@
 
 request:  {"mode": "compress" | "clean" | "inspect", "options": {...}, "name": "photo.jpg"}
           options are CompressOptions fields; "keep" is {"orientation": true, ...} or a list of
-          names; "background" is [r, g, b] or "#rrggbb".
+          names; "background" is [r, g, b] or "#rrggbb". Optional "decoded": {"format": "AVIF",
+          "width", "height", "file_size"}: `data` is the file's first file_size bytes followed by
+          the RGBA pixels the page decoded for it (web/decoders.js).
 response: {"ok": true, "format", "mime", "extension", "name", "input_size", "output_size",
            "reencoded", "quality", "target_met", "note", "warnings", "before", "after", "removed"}
           or {"ok": false, "error": "<message for the user>", "kind": "<error class name>"}
