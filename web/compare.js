@@ -5,7 +5,7 @@ window.localpix = window.localpix || {};
 
 (function (lp) {
   // What <img> can show in current browsers (TIFF: only Safari, so we don't count on it).
-  const VIEWABLE = new Set(["jpeg", "png", "webp", "gif", "bmp"]);
+  const VIEWABLE = new Set(["jpeg", "png", "webp", "gif", "bmp", "avif"]);
   const $ = (id) => document.getElementById(id);
   let urls = [];
   let opener = null;

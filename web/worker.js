@@ -25,6 +25,7 @@ const BASE = self.LOCALPIX_BASE ? new URL(self.LOCALPIX_BASE) : new URL("./", se
 const START_TIMEOUT_MS = 120_000; // a CSP without 'wasm-unsafe-eval' makes Pyodide hang silently
 
 if (typeof loadPyodide === "undefined") importScripts(new URL("pyodide/pyodide.js", BASE).href);
+importScripts(new URL("decoders.js", BASE).href); // self.localpixDecoders (formats Pillow lacks here)
 
 if (performance.setResourceTimingBufferSize) performance.setResourceTimingBufferSize(10000);
 
@@ -289,7 +290,27 @@ self.onmessage = async (event) => {
   }
   let output;
   try {
-    output = process(new Uint8Array(message.bytes), JSON.stringify({ ...message.request, name: message.name }));
+    const bytes = new Uint8Array(message.bytes);
+    const request = { ...message.request, name: message.name };
+    let input = bytes;
+    // A format Pyodide's Pillow cannot decode is decoded here once the engine has read its
+    // container; its pixels follow the file's bytes, and request.decoded says where they start.
+    const decoded = await self.localpixDecoders.prepare(bytes, request, () => {
+      const checked = process(bytes, JSON.stringify({ ...request, mode: "inspect" }));
+      try {
+        return JSON.parse(checked.toJs({ depth: 2 })[1]).ok;
+      } finally {
+        checked.destroy();
+      }
+    });
+    if (decoded) {
+      input = new Uint8Array(bytes.length + decoded.rgba.length);
+      input.set(bytes);
+      input.set(decoded.rgba, bytes.length);
+      request.decoded = { format: decoded.format, width: decoded.width, height: decoded.height,
+                          file_size: bytes.length };
+    }
+    output = process(input, JSON.stringify(request));
   } catch (error) {
     // The bridge never raises; landing here means Pyodide itself failed (out of memory, abort).
     fail("EngineCrashed", "The image engine ran out of memory or stopped on this file. " +

@@ -27,6 +27,11 @@ class Format:
     pillow_format: str  # the name Image.open(formats=...) takes
     codec: str | None  # module in localpix.codecs that writes it; None = read-only
     compress_to: str  # output format when compressing without an explicit choice
+    # A format most apps cannot open: compress always writes compress_to (a phone's "most
+    # compatible" export), never the cleaned original, unless the user picks this format.
+    always_convert: bool = False
+    # The optional native package that decodes it (pixels.modern), where Pillow alone cannot.
+    decoder_package: str | None = None
 
     @property
     def writable(self) -> bool:
@@ -54,6 +59,12 @@ FORMATS: tuple[Format, ...] = (
            ("TiffImagePlugin",), "TIFF", None, "png"),
     Format("bmp", "BMP", "image/bmp", (".bmp", ".dib"), "bmp",
            ("BmpImagePlugin",), "BMP", None, "png"),
+    Format("avif", "AVIF", "image/avif", (".avif",), "avif", (), "AVIF", None, "jpeg",
+           always_convert=True, decoder_package="Pillow 11.3 or later built with libavif"),
+    Format("heic", "HEIC", "image/heic", (".heic", ".heif", ".hif"), "heic", (), "HEIF", None,
+           "jpeg", always_convert=True, decoder_package="pillow-heif"),
+    Format("jxl", "JPEG XL", "image/jxl", (".jxl",), "jxl", (), "JXL", None, "jpeg",
+           always_convert=True, decoder_package="pillow-jxl-plugin"),
     Format("netpbm", "Netpbm", "image/x-portable-anymap", (".pnm", ".ppm", ".pgm", ".pbm"),
            "netpbm", ("PpmImagePlugin",), "PPM", None, "png"),
 )  # fmt: skip

@@ -25,7 +25,7 @@ SEEDS = [
     "formats/meta.jpg", "formats/meta.png", "formats/meta.webp", "formats/meta.gif",
     "formats/trailer.jpg", "formats/crop_with_old_thumb.jpg", "photos/Fujifilm_FinePix_E500.jpg",
     "photos/Canon_40D.jpg", "bad-exif/image01137.jpg", "xmp/BlueSquare.jpg",
-    "synthetic:tiff", "synthetic:bmp",
+    "synthetic:tiff", "synthetic:bmp", "modern/meta.heic", "modern/meta.avif", "modern/meta.jxl",
 ]  # fmt: skip
 PER_CALL_SECONDS = 10  # far above any real call on these files: only a hang gets near it
 
@@ -120,11 +120,38 @@ def length_fields(data: bytes) -> list[tuple[int, int, str]]:
             for i in range(min(int.from_bytes(data[ifd : ifd + 2], order), 50)):
                 entry = ifd + 2 + 12 * i
                 fields += [(entry + 2, 2, order), (entry + 4, 4, order), (entry + 8, 4, order)]
+    elif data[4:8] == b"ftyp" or data[:12] == b"\0\0\0\x0cJXL \r\n\x87\n":
+        fields += _box_fields(data, 0, len(data))
     elif data[:2] == b"BM":
         # file size, pixel offset, header size, width, height, planes, bits, compression
         fields += [(2, 4, "little"), (10, 4, "little"), (14, 4, "little"), (18, 4, "little"),
                    (22, 4, "little"), (26, 2, "little"), (28, 2, "little"), (30, 4, "little")]
     return [f for f in fields if f[0] + f[1] <= len(data)]
+
+
+# ISOBMFF boxes holding boxes, and how many bytes (version, flags, counts) precede their children.
+_CONTAINERS = {b"meta": 4, b"iprp": 0, b"ipco": 0, b"iinf": 6, b"iref": 4}
+# Counts that size the loops: iloc's item count, ipma's entry count.
+_COUNTS = {b"iloc": (14, 2), b"ipma": (12, 4)}
+
+
+def _box_fields(data: bytes, start: int, end: int) -> list[tuple[int, int, str]]:
+    """Every box's size field in data[start:end], nested boxes and item counts included."""
+    fields: list[tuple[int, int, str]] = []
+    pos = start
+    while pos + 8 <= end and len(fields) < 200:
+        size, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        size = size or end - pos
+        if size < 8:
+            break
+        fields.append((pos, 4, "big"))
+        if kind in _CONTAINERS:
+            fields += _box_fields(data, pos + 8 + _CONTAINERS[kind], min(pos + size, end))
+        elif kind in _COUNTS:
+            offset, width = _COUNTS[kind]
+            fields.append((pos + offset, width, "big"))
+        pos += size
+    return fields
 
 
 @st.composite

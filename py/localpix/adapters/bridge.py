@@ -4,7 +4,9 @@
 
 request:  {"mode": "compress" | "clean" | "inspect", "options": {...}, "name": "photo.jpg"}
           options are CompressOptions fields; "keep" is {"orientation": true, ...} or a list of
-          names; "background" is [r, g, b] or "#rrggbb".
+          names; "background" is [r, g, b] or "#rrggbb". Optional "decoded": {"format": "AVIF",
+          "width", "height", "file_size"}: `data` is the file's first file_size bytes followed by
+          the RGBA pixels the page decoded for it (web/decoders.js).
 response: {"ok": true, "format", "mime", "extension", "name", "input_size", "output_size",
            "reencoded", "quality", "target_met", "note", "warnings", "before", "after", "removed"}
           or {"ok": false, "error": "<message for the user>", "kind": "<error class name>"}
@@ -21,6 +23,7 @@ from typing import Any
 from ..errors import ImageTooLargeError, InvalidOptionsError, LocalpixError
 from ..options import parse_options
 from ..pipeline.run import output_name, run
+from ..pixels.modern import split_page_pixels
 from ..registry import record
 from ..report import Result
 
@@ -54,6 +57,14 @@ def _failure(message: str, kind: str, **extra: str) -> str:
 
 def _process(data: bytes, request_json: str) -> tuple[bytes, str]:
     request = _parse_request(request_json)
+    if request.get("decoded") is not None:  # pixels the page decoded follow the file's bytes
+        data, pixels = split_page_pixels(data, request["decoded"])
+        with pixels:
+            return _run(data, request)
+    return _run(data, request)
+
+
+def _run(data: bytes, request: dict[str, Any]) -> tuple[bytes, str]:
     options = parse_options({} if request.get("options") is None else request["options"])
     result = run(data, request.get("mode", "compress"), options)
     return result.data, _response(result, _base_name(request.get("name")))

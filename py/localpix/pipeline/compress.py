@@ -20,7 +20,7 @@ from ..pixels import prepare
 from ..pixels.decode import decode, open_header, pillow_errors
 from ..quality import auto
 from ..quality.target_size import encode_for_target
-from ..registry import detect, record
+from ..registry import detect
 from ..report import Report, Result
 from .clean import clean
 from .inspect import inspect
@@ -29,11 +29,13 @@ from .inspect import inspect
 def compress(data: bytes, options: CompressOptions = CompressOptions()) -> Result:  # noqa: B008
     """Re-encode `data` per `options`; see the module docstring for the guarantees."""
     data = bytes(data)  # Pyodide may hand over a memoryview
-    in_format = detect(data).name
+    source = detect(data)
+    in_format = source.name
     before = inspect(data, options.max_pixels)  # the container's own checks come first
     image = open_header(data, options.max_pixels)
-    out_format = options.format or record(in_format).compress_to
-    format_change = options.format is not None and options.format != in_format
+    out_format = options.format or source.compress_to
+    format_change = out_format != in_format and (
+        options.format is not None or source.always_convert)
 
     exif = prepare.read_exif(image)
     job = Job(
@@ -46,7 +48,10 @@ def compress(data: bytes, options: CompressOptions = CompressOptions()) -> Resul
 
     # Re-encoding an animation would keep only its first frame: without an explicit format
     # change, strip its metadata losslessly instead. (MPO "frames" are previews, not animation.)
-    animated = bool(getattr(image, "is_animated", False)) and image.format != "MPO"
+    animated = bool(getattr(image, "is_animated", False)) and image.format not in ("MPO", "HEIF")
+    if image.format == "HEIF" and getattr(image, "n_frames", 1) > 1:  # images, not frames
+        job.warnings.append(f"The file holds {image.n_frames} images; only the primary one "
+                            "was converted.")
     if animated and not format_change:
         return _cleaned_original(
             data, before, in_format, options,

@@ -68,7 +68,13 @@ def open_header(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Imag
     """Identify `data` and read its header only: nothing is decoded yet, so the caller may still
     call `Image.draft` (JPEG DCT scaling) before `decode`. The pixel limit is already enforced."""
     fmt = detect(data)
-    if not fmt.pillow_plugins:
+    if fmt.decoder_package:
+        from .modern import prepare  # the optional native decoders, or the page's pixels
+
+        decoded = prepare(fmt, data, max_pixels)
+        if decoded is not None:
+            return decoded
+    elif not fmt.pillow_plugins:
         raise UnsupportedFormatError(
             f"localpix cannot decode the pixels of {fmt.label} files here."
         )

@@ -1,0 +1,71 @@
+"""HEIC, AVIF and JPEG XL in the page: the picker takes them, "strip only" cleans them with the
+pure-Python container code (judged by ExifTool on the downloads), and compressing one the page
+cannot decode (HEIC, JPEG XL) ends in a message naming the way out, not a bug; AVIF is decoded
+by the browser itself (web/decoders.js) and comes out an upright JPEG."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from PIL import Image, ImageChops, ImageOps, ImageStat
+from playwright.sync_api import Page, expect
+
+from conftest import CORPUS, exiftool
+
+from .test_app import download, leaks, row, wait_finished
+from .test_zero_upload import wait_for_engine
+
+FILES = [CORPUS / "modern" / name for name in ("meta.heic", "meta.avif", "meta.jxl")]
+
+
+def test_strip_only_cleans_them_in_the_page(page: Page, server: str, tmp_path: Path) -> None:
+    page.goto(server)
+    wait_for_engine(page)
+    page.locator("#mode-clean").check()
+    page.locator("#file").set_input_files(FILES)
+    wait_finished(page, len(FILES), timeout=300_000)
+    for path in FILES:
+        r = row(page, path.name)
+        expect(r).to_have_attribute("data-status", "done")
+        expect(r).to_contain_text("location")  # the report names what was found
+        cleaned = download(page, r.locator("a.row-download"), tmp_path)
+        assert cleaned.name == path.name
+        data = cleaned.read_bytes()
+        assert leaks(data) == [] and b"Jane_Doe" not in data and len(data) < path.stat().st_size
+
+
+def test_compressing_without_a_decoder_says_what_to_do(page: Page, server: str) -> None:
+    page.goto(server)
+    wait_for_engine(page)
+    page.locator("#file").set_input_files(FILES[0])
+    wait_finished(page, 1, timeout=300_000)
+    r = row(page, "meta.heic")
+    expect(r).to_have_attribute("data-status", "error")
+    message = r.locator(".file-error").text_content() or ""
+    assert "Strip only" in message and "bug" not in message.lower(), message
+
+
+def test_avif_is_decoded_by_the_browser_and_comes_out_upright(
+    page: Page, server: str, tmp_path: Path
+) -> None:
+    page.goto(server)
+    wait_for_engine(page)
+    page.locator("#keep-date-taken").check()
+    page.locator("#file").set_input_files(FILES[1])
+    wait_finished(page, 1, timeout=300_000)
+    r = row(page, "meta.avif")
+    expect(r).to_have_attribute("data-status", "done")
+    result = download(page, r.locator("a.row-download"), tmp_path)
+    assert result.name == "meta.jpg"
+    data = result.read_bytes()
+    assert leaks(data) == []
+    assert exiftool(data)["ExifIFD:DateTimeOriginal"] == "2026:05:01 10:11:12"  # kept, as asked
+    assert b"Jane_Doe" not in data
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    # meta.avif says "rotate 90° clockwise" with irot: upright, it matches the JPEG turned by
+    # its EXIF tag.
+    reference = ImageOps.exif_transpose(Image.open(CORPUS / "formats" / "meta.jpg")).convert("RGB")
+    assert image.size == reference.size == (480, 640)
+    assert max(ImageStat.Stat(ImageChops.difference(image, reference)).mean) < 6
+    expect(page.locator("#net-meter")).to_have_attribute("data-requests", "0")
