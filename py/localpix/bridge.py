@@ -2,12 +2,18 @@
 
     process(data, request_json) -> (output_bytes, response_json)
 
-request:  {"mode": "compress" | "clean" | "inspect", "options": {...}, "name": "photo.jpg"}
+request:  {"mode": "compress" | "clean" | "inspect", "options": {...}, "name": "photo.jpg",
+           "thumbnail"?: px}
           options are CompressOptions fields; "keep" is {"orientation": true, ...} or a list of
-          names; "background" is [r, g, b] or "#rrggbb".
+          names; "background" is [r, g, b] or "#rrggbb". thumbnail: also return a preview of the
+          result at most that many px on a side, as a data: URL.
 response: {"ok": true, "format", "mime", "extension", "name", "input_size", "output_size",
-           "reencoded", "quality", "target_met", "note", "warnings", "before", "after", "removed"}
-          or {"ok": false, "error": "<message for the user>", "kind": "<error class name>"}
+           "reencoded", "quality", "target_met", "score", "orientation_applied", "low_quality",
+           "note", "warnings", "before", "after", "removed", "thumbnail"?}
+          score: SSIMULACRA2 of a lossy result (localpix.assess); low_quality: a target size
+          forced it below assess.LOW_SCORE.
+          or {"ok": false, "error": "<message for the user>", "kind": "<error class name>",
+          "pixels"?, "memory"?: what a too-large image declares, and the bytes opening it takes}
           with empty bytes. It never raises: JSON strings and bytes are all that cross into JS.
 """
 
@@ -18,12 +24,15 @@ import traceback
 from dataclasses import asdict, fields
 from typing import Any
 
+from .assess import LOW_SCORE
 from .clean import clean
 from .compress import compress
 from .errors import ImageTooLargeError, InvalidOptionsError, LocalpixError
+from .imaging import BYTES_PER_PIXEL_WORKING
 from .inspect import inspect
 from .options import CompressOptions, Keep
 from .report import Finding, Report
+from .thumbnail import thumbnail
 
 # format -> (MIME type, file extension without the dot)
 FORMATS: dict[str, tuple[str, str]] = {
@@ -51,6 +60,11 @@ def process(data: bytes, request_json: str) -> tuple[bytes, str]:
     """Run one request; see the module docstring. Never raises."""
     try:
         return _process(bytes(data), request_json)
+    except ImageTooLargeError as exc:
+        # What opening it anyway would take, so the page can offer that only where it can work.
+        extra = {"pixels": exc.pixels, "memory": exc.pixels * BYTES_PER_PIXEL_WORKING} \
+            if exc.pixels else {}
+        return b"", _failure(str(exc), type(exc).__name__, **extra)
     except LocalpixError as exc:
         return b"", _failure(str(exc), type(exc).__name__)
     except MemoryError:
@@ -65,7 +79,7 @@ def process(data: bytes, request_json: str) -> tuple[bytes, str]:
         return b"", _failure(BUG_MESSAGE, "InternalError", detail=detail)
 
 
-def _failure(message: str, kind: str, **extra: str) -> str:
+def _failure(message: str, kind: str, **extra: object) -> str:
     return json.dumps({"ok": False, "error": message, "kind": kind, **extra})
 
 
@@ -74,6 +88,9 @@ def _process(data: bytes, request_json: str) -> tuple[bytes, str]:
     mode = request.get("mode", "compress")
     options = parse_options({} if request.get("options") is None else request["options"])
     name = _base_name(request.get("name"))
+    thumb = request.get("thumbnail")
+    if thumb is not None and (isinstance(thumb, bool) or not isinstance(thumb, int)):
+        raise InvalidOptionsError("thumbnail must be a size in pixels.")
 
     if mode == "inspect":
         report = inspect(data, options.max_pixels)
@@ -83,13 +100,17 @@ def _process(data: bytes, request_json: str) -> tuple[bytes, str]:
         output = clean(data, keep=options.keep, max_pixels=options.max_pixels)
         after = inspect(output, options.max_pixels)
         return output, _success(after.format, name, before.format, len(data), output, before,
-                                after, reencoded=False)
+                                after, reencoded=False, **_thumbnail(output, thumb))
     if mode == "compress":
         result = compress(data, options)
         return result.data, _success(
             result.format, name, result.before.format, len(data), result.data, result.before,
             result.after, reencoded=result.reencoded, quality=result.quality,
             target_met=result.target_met, note=result.note, warnings=list(result.warnings),
+            score=result.score, orientation_applied=result.orientation_applied,
+            low_quality=options.target_size is not None and result.score is not None
+            and result.score < LOW_SCORE,
+            **_thumbnail(result.data, thumb),
         )  # fmt: skip
     raise InvalidOptionsError(f"Unknown mode {mode!r}; choose compress, clean or inspect.")
 
@@ -118,6 +139,9 @@ def _success(
         "reencoded": False,
         "quality": None,
         "target_met": None,
+        "score": None,
+        "orientation_applied": False,
+        "low_quality": False,
         "note": "",
         "warnings": [],
         **fields_,
@@ -125,6 +149,16 @@ def _success(
         "after": after.to_dict() if after is not None else None,
         "removed": [asdict(f) for f in _removed(before, after)],
     })  # fmt: skip
+
+
+def _thumbnail(output: bytes, side: int | None) -> dict[str, str]:
+    """{"thumbnail": data URL} when asked for; a preview that fails costs only the preview."""
+    if not side:
+        return {}
+    try:
+        return {"thumbnail": thumbnail(output, side)}
+    except LocalpixError:
+        return {}
 
 
 def _removed(before: Report, after: Report | None) -> tuple[Finding, ...]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 
 from PIL import Image, ImageChops
 
-from . import autoquality, jpegtables
+from . import assess, autoquality, jpegtables
 from . import exif as exif_block
 from .clean import clean
 from .errors import LocalpixError, UnsupportedFormatError
@@ -65,6 +65,7 @@ class _Job:
     quality: int = 80  # the JPEG/WebP quality to encode at (options.quality, or chosen by auto)
     jpeg_tables: str = jpegtables.DEFAULT
     note: str = ""
+    score: float | None = None  # the automatic search's score at `quality`
 
 
 def compress(data: bytes, options: CompressOptions = CompressOptions()) -> Result:  # noqa: B008
@@ -115,6 +116,8 @@ def compress(data: bytes, options: CompressOptions = CompressOptions()) -> Resul
     # Only decoding failures mean a damaged file; anything below failing is a bug, not the user's.
     if orientation != 1:
         image = image.transpose(_TRANSPOSE[orientation])
+    # TIFFs are turned while loading, so their tag counts as read before decoding.
+    orientation_applied = orientation != 1 or _orientation(exif) != 1
     image = _normalise(image, job)
     if target is None:
         target = _fit(image.width, image.height, options.max_width, options.max_height)
@@ -124,6 +127,9 @@ def compress(data: bytes, options: CompressOptions = CompressOptions()) -> Resul
     if options.quality_target is not None:
         _choose_quality(image, job)
     output, quality, target_met, note = _encode_for_target(encode, job)
+    score = job.score if quality == job.quality else None
+    if score is None and quality is not None:
+        score = assess.score(image, output)
     note = " ".join(n for n in (job.note, note) if n)
     before = inspect(data, options.max_pixels)
 
@@ -146,6 +152,12 @@ def compress(data: bytes, options: CompressOptions = CompressOptions()) -> Resul
             "The result is larger than the original"
             + (" (you asked for smaller dimensions)." if target is not None else ".")
         )
+    elif format_change and len(output) > len(data):
+        job.warnings.append(
+            f"The {out_format.upper()} is larger than the original {in_format.upper()} "
+            f"({_kb(len(output))} vs {_kb(len(data))}); keeping the original format, "
+            "cleaned, gives a smaller file."
+        )
 
     return Result(
         data=output,
@@ -159,6 +171,8 @@ def compress(data: bytes, options: CompressOptions = CompressOptions()) -> Resul
         quality=quality,
         target_met=target_met,
         warnings=tuple(job.warnings),
+        score=score,
+        orientation_applied=orientation_applied,
     )
 
 
@@ -460,6 +474,7 @@ def _choose_quality(image: Image.Image, job: _Job) -> None:
     sample = image if image.mode in ("RGB", "L") else image.convert("RGB")
     name, quality, score = autoquality.choose(sample, target, encoders)
     job.quality = quality
+    job.score = round(score, 1)
     if job.out_format == "jpeg":
         job.jpeg_tables = name
     job.note = (f"Automatic quality {quality} (SSIMULACRA2 {score:.1f} on a sample of the image, "

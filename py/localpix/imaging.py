@@ -34,12 +34,25 @@ from .options import DEFAULT_MAX_PIXELS
 READABLE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "TIFF", "BMP")  # MPO opens as JPEG
 
 
-def too_large_message(width: int, height: int, max_pixels: int) -> str:
-    return (
-        f"The image declares {width}x{height} pixels ({width * height / 1e6:.0f} MP), over the "
-        f"limit of {max_pixels / 1e6:.0f} MP. It would need too much memory to open; raise the "
-        f"pixel limit only if you trust the file."
+def too_large(width: int, height: int, max_pixels: int) -> ImageTooLargeError:
+    pixels = width * height
+    return ImageTooLargeError(
+        f"The image declares {width}x{height} pixels ({pixels / 1e6:.0f} MP), over the safety "
+        f"limit of {max_pixels / 1e6:.0f} MP: opening it would need about "
+        f"{memory_text(pixels)} of memory. A small file declaring this many pixels is a "
+        "decompression bomb; open it only if you trust where it came from.",
+        pixels=pixels,
     )
+
+
+# Decoded pixels (4 bytes each), a converted copy and the encoder's buffers: what opening and
+# re-encoding an image holds at once, measured roughly on 12 MP photos.
+BYTES_PER_PIXEL_WORKING = 12
+
+
+def memory_text(pixels: int) -> str:
+    need = pixels * BYTES_PER_PIXEL_WORKING
+    return f"{need / 1e9:.1f} GB" if need >= 1e9 else f"{need / 1e6:.0f} MB"
 
 
 @contextmanager
@@ -56,8 +69,8 @@ def pillow_errors() -> Iterator[None]:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageTooLargeError(
-            f"The image is too large to open safely ({exc}). Raise the pixel limit only if "
-            "you trust the file."
+            f"The image is too large to open safely ({exc}). Open it only if you trust where "
+            "it came from."
         ) from exc
     except Image.UnidentifiedImageError as exc:
         raise UnsupportedFormatError(
@@ -152,7 +165,7 @@ def open_header(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Imag
             Image.MAX_IMAGE_PIXELS = saved_limit
         width, height = image.size
         if width * height > max_pixels:
-            raise ImageTooLargeError(too_large_message(width, height, max_pixels))
+            raise too_large(width, height, max_pixels)
         if width < 1 or height < 1:
             raise CorruptImageError("The image declares no pixels (zero width or height).")
         return image

@@ -31,7 +31,7 @@ _NAME = "Names a person: whoever took or owns the photo"
 _SOFTWARE = "Names the app or firmware that saved the file; helps fingerprint a device"
 _TEXT = "Free text that may name people, places or anything else"
 _DOC_ID = "A unique ID that tracks this file across edits and copies, linking them together"
-_CREDIT = "Credits the author; kept only if you ask to keep copyright"
+_CREDIT = "States who owns the rights; kept only if you ask to keep copyright"
 
 ORIENTATION = Tag(
     "orientation", "Orientation", "Tells viewers how to rotate the picture; harmless",
@@ -40,7 +40,9 @@ ORIENTATION = Tag(
 DATE_TAKEN = Tag("time", "Date taken", _WHEN, "date_taken")
 DATE_DIGITIZED = Tag("time", "Date digitized", _WHEN, "date_taken")
 DATE_MODIFIED = Tag("time", "Date modified", "Tells when the file was last edited")
-ARTIST = Tag("device", "Author / artist name", _NAME, "copyright")
+# Not kept with the copyright notice: "keep copyright" keeps the notice itself, and a person's
+# name is private even where the notice repeats it by the owner's choice.
+ARTIST = Tag("device", "Author / artist name", _NAME)
 COPYRIGHT = Tag("copyright", "Copyright notice", _CREDIT, "copyright")
 MAKE = Tag("device", "Camera make", "Names the brand of the device that took the photo")
 MODEL = Tag("device", "Camera model", "Names the exact model of the device that took the photo")

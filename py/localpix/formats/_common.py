@@ -7,9 +7,9 @@ import re
 import struct
 import xml.etree.ElementTree as ET
 
-from ..errors import CorruptImageError, ImageTooLargeError
+from ..errors import CorruptImageError
 from ..exif import position_text, short, size_text
-from ..imaging import too_large_message
+from ..imaging import too_large
 from ..report import Finding
 from ..tags import IPTC_NAMES, TAGS
 
@@ -19,7 +19,7 @@ def check_size(width: int, height: int, max_pixels: int) -> None:
     if width < 1 or height < 1:
         raise CorruptImageError("The image declares no pixels (zero width or height).")
     if width * height > max_pixels:
-        raise ImageTooLargeError(too_large_message(width, height, max_pixels))
+        raise too_large(width, height, max_pixels)
 
 
 def comment_finding(label: str, raw: bytes) -> Finding:
