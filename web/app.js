@@ -330,6 +330,7 @@ window.localpix = window.localpix || {};
     const job = task.job;
     if (job.task !== task) return; // superseded (a newer preview or re-run) or removed
     job.task = null;
+    job.row.dataset.runs = String(Number(job.row.dataset.runs || 0) + 1); // results received
     if (response.ok) {
       const old = job.result;
       if (old) {
@@ -831,6 +832,7 @@ window.localpix = window.localpix || {};
     lp.settings.bind(onSettings);
     lp.compare.init({
       step,
+      onOpen: scheduleUpdate,
       onClose: (job) => {
         clearTimeout(previewTimer);
         if (job && job.row.isConnected) renderRow(job);

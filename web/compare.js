@@ -29,6 +29,7 @@ window.localpix = window.localpix || {};
   let urls = { before: null, after: null };
   let opener = null;
   let onClose = () => {};
+  let onOpen = () => {};
   let step = () => {};
 
   function revoke(which) {
@@ -139,7 +140,7 @@ window.localpix = window.localpix || {};
     const stops = [...new Set([...LEVELS, fitScale()])].sort((a, b) => a - b);
     const next = direction > 0 ? stops.find((v) => v > s * 1.001) : [...stops].reverse().find((v) => v < s / 1.001);
     if (next === undefined) return;
-    if (direction < 0 && next <= fitScale() + 1e-9) setFit();
+    if (Math.abs(next - fitScale()) < 1e-9 || (direction < 0 && next < fitScale())) setFit();
     else zoomTo(next, px, py);
   }
 
@@ -190,9 +191,12 @@ window.localpix = window.localpix || {};
       stage.setPointerCapture(event.pointerId);
       pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
       if (pointers.size === 2) {
+        // The image point between the fingers stays between them, whatever they do.
         const [a, b] = [...pointers.values()];
+        const at = inPane({ clientX: (a.x + b.x) / 2, clientY: (a.y + b.y) / 2 });
+        const { w, h } = paneSize();
         drag = { kind: "pinch", dist: Math.hypot(a.x - b.x, a.y - b.y) || 1, scale: view.scale,
-                 mid: { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 } };
+                 ix: view.cx + (at.x - w / 2) / view.scale, iy: view.cy + (at.y - h / 2) / view.scale };
       } else if (event.target === divider) {
         drag = { kind: "split" };
         divider.focus({ preventScroll: true });
@@ -213,11 +217,14 @@ window.localpix = window.localpix || {};
         drag.y = event.clientY;
       } else if (drag.kind === "pinch" && pointers.size >= 2) {
         const [a, b] = [...pointers.values()];
-        const mid = { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 };
-        pan(drag.mid.x - mid.x, drag.mid.y - mid.y);
-        drag.mid = mid;
-        const at = inPane({ clientX: mid.x, clientY: mid.y });
-        zoomTo(drag.scale * (Math.hypot(a.x - b.x, a.y - b.y) / drag.dist), at.x, at.y);
+        const at = inPane({ clientX: (a.x + b.x) / 2, clientY: (a.y + b.y) / 2 });
+        const { w, h } = paneSize();
+        const scale = Math.max(MIN_SCALE, Math.min(MAX_SCALE, drag.scale * (Math.hypot(a.x - b.x, a.y - b.y) / drag.dist)));
+        view.fit = false;
+        view.scale = scale;
+        view.cx = drag.ix - (at.x - w / 2) / scale;
+        view.cy = drag.iy - (at.y - h / 2) / scale;
+        layout();
       }
     });
     const end = (event) => {
@@ -379,6 +386,7 @@ window.localpix = window.localpix || {};
       $("compare-stage").focus({ preventScroll: true });
     }
     layout();
+    onOpen(job);
   }
 
   /** Called by app.js whenever a job changed: refresh if it is the one shown. */
@@ -388,6 +396,7 @@ window.localpix = window.localpix || {};
 
   function init(options) {
     onClose = options.onClose || onClose;
+    onOpen = options.onOpen || onOpen;
     step = options.step || step;
     const dialog = $("compare");
     bindPointers();
