@@ -757,7 +757,7 @@ window.localpix = window.localpix || {};
     $("batch-counts").textContent = parts.join(" · ");
     const errorCount = $("error-count");
     errorCount.hidden = !c.error;
-    errorCount.textContent = ` · ${plural(c.error, "error")}`;
+    errorCount.textContent = `· ${plural(c.error, "error")}`;
     errorCount.setAttribute("aria-label", `${plural(c.error, "error")}: show them`);
 
     const saved = input - output;

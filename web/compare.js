@@ -281,10 +281,11 @@ window.localpix = window.localpix || {};
     return true;
   }
 
-  function describeSide(label, format, bytes, size, extra) {
-    const parts = [label, format.toUpperCase(), lp.formatBytes(bytes)];
+  /** [bytes, format, size, ...extra]: one side's facts, for its label and the line below. */
+  function sideFacts(format, bytes, size, extra) {
+    const parts = [lp.formatBytes(bytes), format.toUpperCase()];
     if (size) parts.push(`${size.width} × ${size.height}`);
-    return parts.concat(extra || []).join(" · ");
+    return parts.concat(extra || []);
   }
 
   function qualityBits(r) {
@@ -343,15 +344,16 @@ window.localpix = window.localpix || {};
     $("compare-stage").hidden = !hasBefore && !hasAfter;
 
     const updating = Boolean(job.task);
-    const before = r ? describeSide("Original", inFormat, r.input_size, r.before) : "Original";
-    $("compare-label-before").textContent = before;
-    $("compare-before-size").textContent = r ? `${before.replace(" · ", ": ")}.` : "";
+    const before = r ? sideFacts(inFormat, r.input_size, r.before) : [];
+    $("compare-label-before").textContent = ["Original", ...before].join(" · ");
+    $("compare-before-size").textContent = r ? `Original: ${before.join(", ")}.` : "";
     if (r) {
       const saved = r.input_size - r.output_size;
       const pct = r.input_size ? Math.round((100 * Math.abs(saved)) / r.input_size) : 0;
-      const after = describeSide("Result", r.format, r.output_size, r.after, qualityBits(r));
-      $("compare-label-after").textContent = updating ? `${after} · updating…` : after;
-      let text = `${after.replace(" · ", ": ")} (${saved > 0 ? `${pct}% smaller` : saved < 0 ? `${pct}% larger` : "same size"})`;
+      const after = sideFacts(r.format, r.output_size, r.after, qualityBits(r));
+      const label = ["Result", ...after].join(" · ");
+      $("compare-label-after").textContent = updating ? `${label} · updating…` : label;
+      let text = `Result: ${after.join(", ")} (${saved > 0 ? `${pct}% smaller` : saved < 0 ? `${pct}% larger` : "same size"})`;
       const prev = job.previous;
       if (prev) {
         text += `. Before this change: ${lp.formatBytes(prev.size)}` +
