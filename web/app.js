@@ -115,14 +115,14 @@ window.localpix = window.localpix || {};
     const found = [];
     const inFormat = r.before ? r.before.format : "";
     const width = r.after ? r.after.width : 0;
-    const smaller = [3840, 2560, 2048, 1600, 1280, 1024, 800, 640].find((w) => w <= width * 0.75);
+    const smaller = [3840, 2560, 2048, 1600, 1280, 1024, 800, 640, 480, 320].find((w) => w <= width * 0.75);
     const fixes = [];
     if (smaller) fixes.push({ label: `Try max width ${smaller} px`, settings: { maxWidth: smaller } });
     if (r.format !== "webp" && r.format !== "png") fixes.push({ label: "Try WebP", settings: { format: "webp" } });
     if (r.low_quality) {
       found.push({
         kind: "low-quality",
-        text: `Low quality: to reach the size, quality fell to ${r.quality} (score ${r.score.toFixed(1)}; below 50 ` +
+        text: `Low quality: to reach the size, quality fell to ${r.quality} (score ${r.score.toFixed(1)}: ` +
           "flaws are plain to see). Smaller dimensions or another format look better at this size.",
         fixes,
       });
