@@ -307,7 +307,11 @@ window.localpix = window.localpix || {};
     if (mine.size) pool.unqueue((task) => mine.has(task));
     const tasks = batch.map((job) => {
       const request = requestFor(job);
-      const task = { id: nextTask++, job, file: job.file, name: job.name, request, key: JSON.stringify(request) };
+      const key = JSON.stringify(request); // what the result depends on (the score is extra)
+      // One photo the user is looking at (a preview, a fix, a re-run): its score is worth the
+      // extra second; for a whole batch only target sizes are scored (their guard rail).
+      if (first && request.mode === "compress") request.options.score = true;
+      const task = { id: nextTask++, job, file: job.file, name: job.name, request, key };
       job.task = task;
       return task;
     });

@@ -44,7 +44,7 @@ FORMATS: dict[str, tuple[str, str]] = {
     "bmp": ("image/bmp", "bmp"),
 }
 
-_BOOL_FIELDS = ("png_dither", "webp_lossless", "jpeg_progressive", "jpeg_optimize")
+_BOOL_FIELDS = ("png_dither", "webp_lossless", "jpeg_progressive", "jpeg_optimize", "score")
 _INT_FIELDS = ("quality", "max_pixels")
 _OPTIONAL_INT_FIELDS = ("target_size", "max_width", "max_height", "png_colors")
 _OPTIONAL_STR_FIELDS = ("format", "jpeg_subsampling", "jpeg_tables")

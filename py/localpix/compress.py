@@ -128,7 +128,7 @@ def compress(data: bytes, options: CompressOptions = CompressOptions()) -> Resul
         _choose_quality(image, job)
     output, quality, target_met, note = _encode_for_target(encode, job)
     score = job.score if quality == job.quality else None
-    if score is None and quality is not None:
+    if score is None and quality is not None and (options.target_size or options.score):
         score = assess.score(image, output)
     note = " ".join(n for n in (job.note, note) if n)
     before = inspect(data, options.max_pixels)

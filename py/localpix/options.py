@@ -64,6 +64,10 @@ class CompressOptions:
     background: tuple[int, int, int] = (255, 255, 255)  # what alpha is flattened onto for JPEG
     keep: Keep = field(default_factory=Keep)
     max_pixels: int = DEFAULT_MAX_PIXELS
+    # Also score a fixed-quality result (SSIMULACRA2, localpix.assess): ~1 s more on a 12 MP
+    # photo, so only when asked (the page's live preview). Target sizes and automatic quality
+    # are always scored: their guard rail and their search need it.
+    score: bool = False
 
     def __post_init__(self) -> None:
         if self.format not in (None, "jpeg", "png", "webp"):

@@ -54,8 +54,9 @@ def test_orientation_applied_to_the_pixels_is_reported() -> None:
 def test_a_tight_target_size_reports_a_low_score() -> None:
     photo = (CORPUS / "large").glob("*.jpg").__next__().read_bytes()
     tight = compress(photo, CompressOptions(target_size=60_000))
-    roomy = compress(photo, CompressOptions(quality=85))
+    roomy = compress(photo, CompressOptions(quality=85, score=True))
     assert tight.quality is not None and roomy.quality == 85
+    assert compress(photo, CompressOptions(quality=85)).score is None  # not asked: not paid for
     assert tight.score is not None and roomy.score is not None
     assert tight.score < 50 < roomy.score, (tight.score, roomy.score)
     auto = compress(META_JPG, CompressOptions(quality_target=80))
