@@ -180,9 +180,18 @@ window.localpix = window.localpix || {};
     this.spawn();
   };
 
-  Pool.prototype.enqueue = function enqueue(jobs) {
-    this.queue.push(...jobs);
+  /** Queue jobs; first: ahead of those waiting (the preview the user is looking at). */
+  Pool.prototype.enqueue = function enqueue(jobs, first) {
+    if (first) this.queue.unshift(...jobs);
+    else this.queue.push(...jobs);
     this.pump();
+  };
+
+  /** Take the queued jobs that `test` picks out of the queue; returns them. */
+  Pool.prototype.unqueue = function unqueue(test) {
+    const taken = this.queue.filter(test);
+    if (taken.length) this.queue = this.queue.filter((job) => !test(job));
+    return taken;
   };
 
   Pool.prototype.pump = function pump() {

@@ -101,10 +101,13 @@ window.localpix = window.localpix || {};
     return finding.label;
   }
 
-  /** "Location (GPS position): 43.4674° N, 11.8851° E — removed" */
-  function line(finding, removed) {
+  /** "Location (GPS position): 43.4674° N, 11.8851° E — removed". An orientation the engine
+   *  turned the pixels by is gone as a tag but not as a look: `applied` says so. */
+  function line(finding, removed, applied) {
     const value = finding.value ? `: ${finding.value}` : "";
-    return `${label(finding)}${value} — ${removed ? "removed" : "kept"}`;
+    const outcome = !removed ? "kept" : applied && finding.category === "orientation"
+      ? "applied to the pixels (the photo is stored upright, so the tag is no longer needed)" : "removed";
+    return `${label(finding)}${value} — ${outcome}`;
   }
 
   /** One short line for a file's row. */
@@ -146,7 +149,7 @@ window.localpix = window.localpix || {};
         li.dataset.category = finding.category;
         const what = document.createElement("span");
         what.className = "finding-line";
-        what.textContent = line(finding, removed);
+        what.textContent = line(finding, removed, response.orientation_applied);
         const why = document.createElement("span");
         why.className = "finding-why";
         why.textContent = finding.why || "";

@@ -21,6 +21,7 @@ window.localpix = window.localpix || {};
     maxWidth: "",
     maxHeight: "",
     keep: Object.freeze(Object.fromEntries(facts.keep.map((k) => [k.name, k.default]))),
+    suffix: "", // added to each result's file name before the extension ("-clean")
   });
   // SSIMULACRA2 scores (100 = identical) -> [label, meaning].
   const QUALITY_TARGETS = Object.freeze(Object.fromEntries(
@@ -37,6 +38,11 @@ window.localpix = window.localpix || {};
     return value !== "" && value !== null && Number.isInteger(n) && n > 0 ? n : "";
   }
 
+  /** A file-name suffix without path separators or control characters (it ends up in names). */
+  function cleanSuffix(value) {
+    return typeof value === "string" ? value.replace(/[\\/:*?"<>|\u0000-\u001f]/g, "").slice(0, 40) : "";
+  }
+
   /** Any stored or hand-made object -> valid settings (unknown or bad values take defaults). */
   function normalize(raw) {
     const s = clone(DEFAULTS);
@@ -50,6 +56,7 @@ window.localpix = window.localpix || {};
     if (positiveInt(raw.targetKB)) s.targetKB = positiveInt(raw.targetKB);
     s.maxWidth = positiveInt(raw.maxWidth);
     s.maxHeight = positiveInt(raw.maxHeight);
+    s.suffix = cleanSuffix(raw.suffix);
     if (raw.keep && typeof raw.keep === "object") {
       for (const name of Object.keys(KEEP_IDS)) {
         if (typeof raw.keep[name] === "boolean") s.keep[name] = raw.keep[name];
@@ -113,8 +120,57 @@ window.localpix = window.localpix || {};
     return `Compress: ${parts.join(", ")}.`;
   }
 
+  /** The result's file name with the suffix: "a.jpg" + "-clean" -> "a-clean.jpg". */
+  function withSuffix(name, s) {
+    const suffix = (s || current || DEFAULTS).suffix;
+    if (!suffix) return name;
+    const dot = name.lastIndexOf(".");
+    return dot > name.lastIndexOf("/") + 1 ? name.slice(0, dot) + suffix + name.slice(dot) : name + suffix;
+  }
+
   // ---- the form ----
   const $ = (id) => document.getElementById(id);
+  // Number fields: what a bad entry says, and what is used meanwhile (never dropped silently).
+  const NUMBER_FIELDS = {
+    "target-kb": { key: "targetKB", what: "The target size must be a whole number of KB, 1 or more",
+                   meanwhile: (s) => `${s.targetKB} KB is used until then.` },
+    "max-width": { key: "maxWidth", what: "Max width must be a whole number of pixels, 1 or more",
+                   meanwhile: (s) => (s.maxWidth ? `${s.maxWidth} px is used until then.` : "No max width is used until then.") },
+    "max-height": { key: "maxHeight", what: "Max height must be a whole number of pixels, 1 or more",
+                    meanwhile: (s) => (s.maxHeight ? `${s.maxHeight} px is used until then.` : "No max height is used until then.") },
+  };
+  let errors = {};
+
+  /** Field id -> message for every number field whose entry is not valid (empty is fine for the
+   *  dimensions: "any"). The previous valid value stays in `current` meanwhile. */
+  function validate() {
+    const found = {};
+    const form = $("settings");
+    const sizeByTarget = form.elements.mode.value !== "clean" && form.elements.sizemode.value === "target";
+    for (const [id, field] of Object.entries(NUMBER_FIELDS)) {
+      if (id === "target-kb" && !sizeByTarget) continue; // not used: nothing to complain about
+      const input = $(id);
+      const raw = input.value.trim();
+      const bad = input.validity.badInput || (raw !== "" && positiveInt(raw) === "") ||
+        (raw === "" && id === "target-kb");
+      if (bad) found[id] = field.what;
+    }
+    const suffix = $("suffix").value;
+    if (suffix !== cleanSuffix(suffix)) found.suffix = "Names can't contain / \\ : * ? \" < > | — they are left out.";
+    return found;
+  }
+
+  function showErrors(found, s) {
+    for (const id of [...Object.keys(NUMBER_FIELDS), "suffix"]) {
+      const input = $(id);
+      const box = $(`${id}-error`);
+      const message = found[id];
+      if (message) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
+      box.hidden = !message;
+      box.textContent = message ? (NUMBER_FIELDS[id] ? `${message}. ${NUMBER_FIELDS[id].meanwhile(s)}` : message) : "";
+    }
+  }
 
   function read() {
     const form = $("settings");
@@ -128,9 +184,15 @@ window.localpix = window.localpix || {};
       maxWidth: $("max-width").value,
       maxHeight: $("max-height").value,
       keep: {},
+      suffix: $("suffix").value,
     };
     for (const [name, id] of Object.entries(KEEP_IDS)) s.keep[name] = $(id).checked;
-    return normalize(s);
+    // An invalid entry keeps the last valid value (shown in its error message), not the default.
+    errors = validate();
+    for (const id of Object.keys(errors)) if (NUMBER_FIELDS[id]) s[NUMBER_FIELDS[id].key] = current ? current[NUMBER_FIELDS[id].key] : "";
+    const result = normalize(s);
+    showErrors(errors, result);
+    return result;
   }
 
   function write(s) {
@@ -144,6 +206,9 @@ window.localpix = window.localpix || {};
     $("max-width").value = s.maxWidth === "" ? "" : String(s.maxWidth);
     $("max-height").value = s.maxHeight === "" ? "" : String(s.maxHeight);
     for (const [name, id] of Object.entries(KEEP_IDS)) $(id).checked = s.keep[name];
+    $("suffix").value = s.suffix;
+    errors = {};
+    showErrors(errors, s);
     reflect(s);
   }
 
@@ -161,6 +226,7 @@ window.localpix = window.localpix || {};
 
   let current = null;
   let onChange = () => {};
+  let set = () => {};
 
   function bind(callback) {
     onChange = callback || onChange;
@@ -179,6 +245,12 @@ window.localpix = window.localpix || {};
     form.addEventListener("input", update);
     form.addEventListener("change", update);
     form.addEventListener("submit", (event) => event.preventDefault());
+    set = (changes) => {
+      current = normalize({ ...current, ...changes });
+      write(current);
+      save(current);
+      onChange(current);
+    };
     $("reset-settings").addEventListener("click", () => {
       clear();
       current = clone(DEFAULTS);
@@ -190,7 +262,11 @@ window.localpix = window.localpix || {};
   }
 
   lp.settings = {
-    DEFAULTS, QUALITY_TARGETS, normalize, load, save, toRequest, describe, bind, formatLabel,
+    DEFAULTS, QUALITY_TARGETS, normalize, load, save, toRequest, describe, bind, withSuffix, formatLabel,
+    /** Change some settings as if the user had (a row's suggested fix). */
+    set: (changes) => set(changes),
     get current() { return current || load(); },
+    /** {field id: message} for entries that are not valid now (their last valid value is used). */
+    get errors() { return errors; },
   };
 })(window.localpix);

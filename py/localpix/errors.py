@@ -20,7 +20,12 @@ class TruncatedImageError(CorruptImageError):
 
 
 class ImageTooLargeError(LocalpixError):
-    """The image declares more pixels than the configured limit (decompression-bomb guard)."""
+    """The image declares more pixels than the configured limit (decompression-bomb guard).
+    `pixels`: what the header declares, when known, so a caller can offer to open it anyway."""
+
+    def __init__(self, message: str, pixels: int | None = None) -> None:
+        super().__init__(message)
+        self.pixels = pixels
 
 
 class InvalidOptionsError(LocalpixError):

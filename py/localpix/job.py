@@ -19,6 +19,7 @@ class Job:
     quality: int = 80  # the JPEG/WebP quality to encode at (options.quality, or chosen by auto)
     jpeg_tables: str = DEFAULT_JPEG_TABLES
     note: str = ""
+    score: float | None = None  # the automatic search's score at `quality`
 
     @property
     def lossy(self) -> bool:

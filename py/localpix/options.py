@@ -16,11 +16,24 @@ JpegTables = Literal["psnr-hvs", "psnr-hvs-steep", "klein", "annex-k"]  # codecs
 DEFAULT_MAX_PIXELS = 100_000_000
 
 
-def too_large_message(width: int, height: int, max_pixels: int) -> str:
-    return (
-        f"The image declares {width}x{height} pixels ({width * height / 1e6:.0f} MP), over the "
-        f"limit of {max_pixels / 1e6:.0f} MP. It would need too much memory to open; raise the "
-        f"pixel limit only if you trust the file."
+# Decoded pixels (4 bytes each), a converted copy and the encoder's buffers: what opening and
+# re-encoding an image holds at once, measured roughly on 12 MP photos.
+BYTES_PER_PIXEL_WORKING = 12
+
+
+def memory_text(pixels: int) -> str:
+    need = pixels * BYTES_PER_PIXEL_WORKING
+    return f"{need / 1e9:.1f} GB" if need >= 1e9 else f"{need / 1e6:.0f} MB"
+
+
+def too_large(width: int, height: int, max_pixels: int) -> ImageTooLargeError:
+    pixels = width * height
+    return ImageTooLargeError(
+        f"The image declares {width}x{height} pixels ({pixels / 1e6:.0f} MP), over the safety "
+        f"limit of {max_pixels / 1e6:.0f} MP: opening it would need about "
+        f"{memory_text(pixels)} of memory. A small file declaring this many pixels is a "
+        "decompression bomb; open it only if you trust where it came from.",
+        pixels=pixels,
     )
 
 
@@ -29,7 +42,7 @@ def check_pixels(width: int, height: int, max_pixels: int) -> None:
     if width < 1 or height < 1:
         raise CorruptImageError("The image declares no pixels (zero width or height).")
     if width * height > max_pixels:
-        raise ImageTooLargeError(too_large_message(width, height, max_pixels))
+        raise too_large(width, height, max_pixels)
 
 
 @dataclass(frozen=True)
@@ -81,6 +94,10 @@ class CompressOptions:
     background: tuple[int, int, int] = (255, 255, 255)  # what alpha is flattened onto for JPEG
     keep: Keep = field(default_factory=Keep)
     max_pixels: int = DEFAULT_MAX_PIXELS
+    # Also score a fixed-quality result (SSIMULACRA2, localpix.assess): ~1 s more on a 12 MP
+    # photo, so only when asked (the page's live preview). Target sizes and automatic quality
+    # are always scored: their guard rail and their search need it.
+    score: bool = False
 
     def __post_init__(self) -> None:
         _check_choice("output format", self.format, OutputFormat)

@@ -62,6 +62,12 @@ class Result:
     reencoded: bool = True  # False when `data` is the losslessly cleaned original
     quality: int | None = None  # the quality actually used (after a target-size search)
     target_met: bool | None = None  # None without a target size
+    # SSIMULACRA2 of the re-encode against the pixels it encoded (on autoquality's mosaic), for
+    # lossy results; None when not re-encoded, lossless, or numpy is missing.
+    score: float | None = None
+    # The input's EXIF orientation was not "upright" and the pixels were turned instead (the tag
+    # is then gone from the output, though nothing about the photo's look was lost).
+    orientation_applied: bool = False
     warnings: tuple[str, ...] = field(default=())
 
     @property

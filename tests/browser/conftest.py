@@ -33,6 +33,18 @@ def dist() -> Path:
 
 
 @pytest.fixture(scope="session")
+def axe_core() -> Path:
+    """axe-core's script, for accessibility checks injected by tests only (dev-only npm package,
+    pinned in tests/browser/axe/package-lock.json; never part of dist/)."""
+    folder = Path(__file__).parent / "axe"
+    script = folder / "node_modules" / "axe-core" / "axe.min.js"
+    if not script.exists():
+        subprocess.run(["npm", "ci", "--prefix", str(folder), "--no-audit", "--no-fund"],
+                       check=True, capture_output=True, timeout=300)
+    return script
+
+
+@pytest.fixture(scope="session")
 def proxy() -> Iterator[LoggingProxy]:
     with LoggingProxy() as running:
         yield running

@@ -64,7 +64,7 @@ FILE_METADATA = {"File:Comment", "File:CurrentIPTCDigest"}
 # What a keep flag lets through (the values must then equal the input's).
 KEPT_BY = {
     "orientation": {"IFD0:Orientation"},
-    "copyright": {"IFD0:Copyright", "IFD0:Artist"},
+    "copyright": {"IFD0:Copyright"},
     "date_taken": {
         "ExifIFD:DateTimeOriginal", "ExifIFD:CreateDate", "ExifIFD:OffsetTimeOriginal",
         "ExifIFD:OffsetTimeDigitized",

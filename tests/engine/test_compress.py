@@ -36,9 +36,9 @@ STRUCTURE = {
     "RIFF": {"WebP_Flags", "ImageWidth", "ImageHeight", "VP8Version", "HorizontalScale",
              "VerticalScale", "AlphaPreprocessing", "AlphaFiltering", "AlphaCompression"},
 }  # fmt: skip
-# What Keep(copyright=True, date_taken=True) lets through: the credit (copyright notice and its
-# author) and when the photo was taken (with its time zone), as clean's tag policy says.
-KEPT_EXIF = {"IFD0:Copyright", "IFD0:Artist", "ExifIFD:DateTimeOriginal", "ExifIFD:CreateDate",
+# What Keep(copyright=True, date_taken=True) lets through: the copyright notice (not the artist's
+# name) and when the photo was taken (with its time zone), as clean's tag policy says.
+KEPT_EXIF = {"IFD0:Copyright", "ExifIFD:DateTimeOriginal", "ExifIFD:CreateDate",
              "ExifIFD:OffsetTimeOriginal", "ExifIFD:OffsetTimeDigitized"}  # fmt: skip
 
 

@@ -2,14 +2,20 @@
 
     process(data, request_json) -> (output_bytes, response_json)
 
-request:  {"mode": "compress" | "clean" | "inspect", "options": {...}, "name": "photo.jpg"}
+request:  {"mode": "compress" | "clean" | "inspect", "options": {...}, "name": "photo.jpg",
+           "thumbnail"?: px}
           options are CompressOptions fields; "keep" is {"orientation": true, ...} or a list of
-          names; "background" is [r, g, b] or "#rrggbb". Optional "decoded": {"format": "AVIF",
-          "width", "height", "file_size"}: `data` is the file's first file_size bytes followed by
-          the RGBA pixels the page decoded for it (web/decoders.js).
+          names; "background" is [r, g, b] or "#rrggbb". thumbnail: also return a preview of the
+          result at most that many px on a side, as a data: URL. Optional "decoded":
+          {"format": "AVIF", "width", "height", "file_size"}: `data` is the file's first
+          file_size bytes followed by the RGBA pixels the page decoded for it (web/decoders.js).
 response: {"ok": true, "format", "mime", "extension", "name", "input_size", "output_size",
-           "reencoded", "quality", "target_met", "note", "warnings", "before", "after", "removed"}
-          or {"ok": false, "error": "<message for the user>", "kind": "<error class name>"}
+           "reencoded", "quality", "target_met", "score", "orientation_applied", "low_quality",
+           "note", "warnings", "before", "after", "removed", "thumbnail"?}
+          score: SSIMULACRA2 of a lossy result (quality.assess); low_quality: a target size
+          forced it below assess.LOW_SCORE.
+          or {"ok": false, "error": "<message for the user>", "kind": "<error class name>",
+          "pixels"?, "memory"?: what a too-large image declares, and the bytes opening it takes}
           with empty bytes. It never raises: JSON strings and bytes are all that cross into JS.
 """
 
@@ -21,9 +27,11 @@ from dataclasses import asdict
 from typing import Any
 
 from ..errors import ImageTooLargeError, InvalidOptionsError, LocalpixError
-from ..options import parse_options
+from ..options import BYTES_PER_PIXEL_WORKING, CompressOptions, parse_options
 from ..pipeline.run import output_name, run
 from ..pixels.modern import split_page_pixels
+from ..pixels.thumbnail import thumbnail
+from ..quality.assess import LOW_SCORE
 from ..registry import record
 from ..report import Result
 
@@ -37,6 +45,11 @@ def process(data: bytes, request_json: str) -> tuple[bytes, str]:
     """Run one request; see the module docstring. Never raises."""
     try:
         return _process(bytes(data), request_json)
+    except ImageTooLargeError as exc:
+        # What opening it anyway would take, so the page can offer that only where it can work.
+        extra = {"pixels": exc.pixels, "memory": exc.pixels * BYTES_PER_PIXEL_WORKING} \
+            if exc.pixels else {}
+        return b"", _failure(str(exc), type(exc).__name__, **extra)
     except LocalpixError as exc:
         return b"", _failure(str(exc), type(exc).__name__)
     except MemoryError:
@@ -51,7 +64,7 @@ def process(data: bytes, request_json: str) -> tuple[bytes, str]:
         return b"", _failure(BUG_MESSAGE, "InternalError", detail=detail)
 
 
-def _failure(message: str, kind: str, **extra: str) -> str:
+def _failure(message: str, kind: str, **extra: object) -> str:
     return json.dumps({"ok": False, "error": message, "kind": kind, **extra})
 
 
@@ -66,12 +79,17 @@ def _process(data: bytes, request_json: str) -> tuple[bytes, str]:
 
 def _run(data: bytes, request: dict[str, Any]) -> tuple[bytes, str]:
     options = parse_options({} if request.get("options") is None else request["options"])
+    thumb = request.get("thumbnail")
+    if thumb is not None and (isinstance(thumb, bool) or not isinstance(thumb, int)):
+        raise InvalidOptionsError("thumbnail must be a size in pixels.")
     result = run(data, request.get("mode", "compress"), options)
-    return result.data, _response(result, _base_name(request.get("name")))
+    return result.data, _response(result, _base_name(request.get("name")), options, thumb)
 
 
-def _response(result: Result, name: str) -> str:
+def _response(result: Result, name: str, options: CompressOptions, thumb: int | None) -> str:
     fmt = record(result.format)
+    low = options.target_size is not None and result.score is not None \
+        and result.score < LOW_SCORE
     return json.dumps({
         "ok": True,
         "format": fmt.name,
@@ -83,12 +101,26 @@ def _response(result: Result, name: str) -> str:
         "reencoded": result.reencoded,
         "quality": result.quality,
         "target_met": result.target_met,
+        "score": result.score,
+        "orientation_applied": result.orientation_applied,
+        "low_quality": low,
         "note": result.note,
         "warnings": list(result.warnings),
         "before": result.before.to_dict(),
         "after": result.after.to_dict() if result.after is not None else None,
         "removed": [asdict(f) for f in result.removed],
+        **(_thumbnail(result.data, thumb) if result.data else {}),
     })  # fmt: skip
+
+
+def _thumbnail(output: bytes, side: int | None) -> dict[str, str]:
+    """{"thumbnail": data URL} when asked for; a preview that fails costs only the preview."""
+    if not side:
+        return {}
+    try:
+        return {"thumbnail": thumbnail(output, side)}
+    except LocalpixError:
+        return {}
 
 
 def _base_name(name: object) -> str:

@@ -32,7 +32,7 @@ WHY_NAME = "Names a person: whoever took or owns the photo"
 WHY_SOFTWARE = "Names the app or firmware that saved the file; helps fingerprint a device"
 WHY_TEXT = "Free text that may name people, places or anything else"
 WHY_DOC_ID = "A unique ID that tracks this file across edits and copies, linking them together"
-WHY_CREDIT = "Credits the author; kept only if you ask to keep copyright"
+WHY_CREDIT = "States who owns the rights; kept only if you ask to keep copyright"
 
 ORIENTATION = Tag(
     "orientation", "Orientation", "Tells viewers how to rotate the picture; harmless",
@@ -41,7 +41,9 @@ ORIENTATION = Tag(
 DATE_TAKEN = Tag("time", "Date taken", WHY_WHEN, "date_taken")
 DATE_DIGITIZED = Tag("time", "Date digitized", WHY_WHEN, "date_taken")
 DATE_MODIFIED = Tag("time", "Date modified", "Tells when the file was last edited")
-ARTIST = Tag("device", "Author / artist name", WHY_NAME, "copyright")
+# Not kept with the copyright notice: "keep copyright" keeps the notice itself, and a person's
+# name is private even where the notice repeats it by the owner's choice.
+ARTIST = Tag("device", "Author / artist name", WHY_NAME)
 COPYRIGHT = Tag("copyright", "Copyright notice", WHY_CREDIT, "copyright")
 MAKE = Tag("device", "Camera make", "Names the brand of the device that took the photo")
 MODEL = Tag("device", "Camera model", "Names the exact model of the device that took the photo")

@@ -15,12 +15,13 @@ from ..codecs import encoder_for
 from ..errors import LocalpixError
 from ..job import Job
 from ..metadata import exif as exif_block
+from ..metadata.text import size_text
 from ..options import CompressOptions, Keep
 from ..pixels import prepare
 from ..pixels.decode import decode, open_header, pillow_errors
-from ..quality import auto
+from ..quality import assess, auto
 from ..quality.target_size import encode_for_target
-from ..registry import detect
+from ..registry import detect, record
 from ..report import Report, Result
 from .clean import clean
 from .inspect import inspect
@@ -75,7 +76,10 @@ def compress(data: bytes, options: CompressOptions = CompressOptions()) -> Resul
     decode(image)
     job.exif = _kept_exif(image, data, options.keep, job)  # after decoding: PNG may put eXIf last
     # Read after decoding: Pillow turns TIFFs upright itself while loading (and drops the tag).
-    image = prepare.upright(image, prepare.orientation(prepare.read_exif(image)))
+    orientation = prepare.orientation(prepare.read_exif(image))
+    image = prepare.upright(image, orientation)
+    # TIFFs are turned while loading, so their tag counts as read before decoding.
+    orientation_applied = orientation != 1 or prepare.orientation(exif) != 1
     image = prepare.normalise(image, job)
     if target is None:
         target = prepare.fit(image.width, image.height, options.max_width, options.max_height)
@@ -85,6 +89,9 @@ def compress(data: bytes, options: CompressOptions = CompressOptions()) -> Resul
     if options.quality_target is not None:
         auto.choose_for(image, job)
     output, quality, target_met, note = encode_for_target(encode, job)
+    score = job.score if quality == job.quality else None
+    if score is None and quality is not None and (options.target_size or options.score):
+        score = assess.score(image, output)
     note = " ".join(n for n in (job.note, note) if n)
 
     # Never bigger than the input (or than the losslessly cleaned input, which is better in every
@@ -106,6 +113,12 @@ def compress(data: bytes, options: CompressOptions = CompressOptions()) -> Resul
             "The result is larger than the original"
             + (" (you asked for smaller dimensions)." if target is not None else ".")
         )
+    elif format_change and len(output) > len(data):
+        job.warnings.append(
+            f"The {record(out_format).label} is larger than the original {source.label} "
+            f"({size_text(len(output))} vs {size_text(len(data))}); keeping the original "
+            "format, cleaned, gives a smaller file."
+        )
 
     return Result(
         data=output,
@@ -119,6 +132,8 @@ def compress(data: bytes, options: CompressOptions = CompressOptions()) -> Resul
         quality=quality,
         target_met=target_met,
         warnings=tuple(job.warnings),
+        score=score,
+        orientation_applied=orientation_applied,
     )
 
 

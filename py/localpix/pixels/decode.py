@@ -44,8 +44,8 @@ def pillow_errors() -> Iterator[None]:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageTooLargeError(
-            f"The image is too large to open safely ({exc}). Raise the pixel limit only if "
-            "you trust the file."
+            f"The image is too large to open safely ({exc}). Open it only if you trust where "
+            "it came from."
         ) from exc
     except Image.UnidentifiedImageError as exc:
         raise UnsupportedFormatError(not_an_image_message()) from exc

@@ -151,6 +151,7 @@ def choose_for(image: Image.Image, job: Job) -> None:
     sample = image if image.mode in ("RGB", "L") else image.convert("RGB")
     name, quality, score = choose(sample, target, encoders)
     job.quality = quality
+    job.score = round(score, 1)
     if job.out_format == "jpeg":
         job.jpeg_tables = name
     job.note = (f"Automatic quality {quality} (SSIMULACRA2 {score:.1f} on a sample of the image, "
