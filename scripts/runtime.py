@@ -7,6 +7,7 @@ it runs before the virtual environment exists.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -24,11 +25,26 @@ ROOT = Path(__file__).resolve().parent.parent
 RUNTIME_DIR = Path(os.environ.get("LOCALPIX_RUNTIME_DIR", ROOT / "build" / "runtime"))
 PYODIDE_DIR = RUNTIME_DIR / "pyodide"
 WHEELS_DIR = RUNTIME_DIR / "wheels"
+DECODERS_DIR = RUNTIME_DIR / "decoders"
 # Downloads shared between clones (CI runs in a fresh clone each time).
 CACHE_DIR = Path(os.environ.get("LOCALPIX_CACHE", Path.home() / ".cache" / "localpix"))
 
 # What dist/ needs from the npm package; the rest (types, console.html, ESM build) stays out.
 PYODIDE_CORE_FILES = ("pyodide.js", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip")
+
+# What dist/decoders/ takes from each page-decoder package: {file in the package: name in dist}.
+DECODER_FILES = {
+    "libheif-js": {
+        "libheif-wasm/libheif.js": "libheif.js",  # classic script: self.libheif(options)
+        "libheif-wasm/libheif.wasm": "libheif.wasm",
+        "libheif-wasm/LICENSE": "libheif.LICENSE.txt",
+    },
+    "@jsquash/jxl": {
+        "codec/dec/jxl_dec.js": "jxl_dec.js",  # an ES module, made classic (classic_script)
+        "codec/dec/jxl_dec.wasm": "jxl_dec.wasm",
+        "LICENSE": "jxl.LICENSE.txt",
+    },
+}
 
 
 class BuildRefused(SystemExit):
@@ -46,6 +62,7 @@ class Pins:
     pyodide_packages: tuple[str, ...]
     pyodide_lazy_packages: tuple[str, ...]
     debian_packages: tuple[str, ...]
+    page_decoders_npm: tuple[tuple[str, str], ...]  # ("libheif-js@1.23.2", "sha512-...")
 
     @property
     def pyodide_version(self) -> str:
@@ -62,6 +79,7 @@ def load_pins() -> Pins:
         pyodide_packages=tuple(pins["pyodide_packages"]),
         pyodide_lazy_packages=tuple(pins.get("pyodide_lazy_packages", ())),
         debian_packages=tuple(pins["debian_packages"]),
+        page_decoders_npm=tuple(pins.get("page_decoders_npm", {}).items()),
     )
 
 
@@ -167,10 +185,62 @@ def verify_wheel(path: Path, lock: dict) -> None:
         )
 
 
+def npm_tarball(spec: str, integrity: str) -> Path:
+    """The package tarball from the npm registry (cached), refused unless its sha512 is pinned."""
+    name, version = spec.rsplit("@", 1)
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    tarball = CACHE_DIR / f"{name.lstrip('@').replace('/', '-')}-{version}.tgz"
+    if not tarball.is_file():
+        run(["npm", "pack", spec, "--pack-destination", str(CACHE_DIR), "--silent"])
+    digest = hashlib.sha512(tarball.read_bytes()).digest()
+    actual = "sha512-" + base64.b64encode(digest).decode()
+    if actual != integrity:
+        raise BuildRefused(f"{tarball} has integrity {actual}, but pyproject.toml pins "
+                           f"{integrity} for {spec}. Delete it and run scripts/setup.")
+    return tarball
+
+
+def classic_script(module_source: str, global_name: str) -> str:
+    """An Emscripten ES module (`export default Module`, `import.meta.url`) as a classic script
+    that sets `self.<global_name>`: the engine worker is a classic worker (importScripts, which
+    the single-file build serves from memory). The wasm binary is always passed in, so the
+    script's own URL only names a folder. Refused if the module's shape is not that one."""
+    export = "export default Module;"
+    if module_source.count(export) != 1 or "import.meta.url" not in module_source:
+        raise BuildRefused("the JPEG XL decoder module no longer has the expected shape.")
+    text = module_source.replace("import.meta.url", "self.location.href")
+    text = text.replace(export, f"self.{global_name} = Module;")
+    if "import.meta" in text or "export " in text:
+        raise BuildRefused("the JPEG XL decoder module still imports or exports after conversion.")
+    return text
+
+
+def fetch_page_decoders(pins: Pins) -> None:
+    """The page's decoder packages -> build/runtime/decoders (only the files dist/ ships)."""
+    marker = DECODERS_DIR / ".versions"
+    wanted = json.dumps(pins.page_decoders_npm)
+    if marker.is_file() and marker.read_text() == wanted:
+        return
+    if DECODERS_DIR.exists():
+        shutil.rmtree(DECODERS_DIR)
+    DECODERS_DIR.mkdir(parents=True)
+    for spec, integrity in pins.page_decoders_npm:
+        files = DECODER_FILES[spec.rsplit("@", 1)[0]]
+        with tarfile.open(npm_tarball(spec, integrity)) as tar:
+            for inner, name in files.items():
+                with tar.extractfile(f"package/{inner}") as src:
+                    data = src.read()
+                if name == "jxl_dec.js":
+                    data = classic_script(data.decode(), "localpixJxlDecoder").encode()
+                (DECODERS_DIR / name).write_bytes(data)
+    marker.write_text(wanted)
+
+
 def fetch(pins: Pins | None = None) -> None:
     pins = pins or load_pins()
     fetch_pyodide(pins)
     fetch_wheels(pins)
+    fetch_page_decoders(pins)
     lock = load_lock()
     for name in packages_to_ship(lock, pins.pyodide_packages):
         verify_wheel(WHEELS_DIR / lock["packages"][name]["file_name"], lock)

@@ -65,6 +65,7 @@ window.localpix = window.localpix || {};
   function render() {
     if (!element) return;
     const w = workers();
+    const decoders = w.decoders || { requests: 0, bytes: 0 }; // shown apart (worker.js `net`)
     const requests = page.requests + w.requests;
     const bytes = page.bytes + w.bytes;
     element.dataset.requests = String(requests);
@@ -72,6 +73,7 @@ window.localpix = window.localpix || {};
     element.dataset.pageRequests = String(page.requests);
     element.dataset.workerRequests = String(w.requests);
     element.dataset.engineStarts = String(engineStarts);
+    element.dataset.decoderRequests = String(decoders.requests);
     const loads = {
       requests: laterEngines.requests + workerScripts.requests,
       bytes: laterEngines.bytes + workerScripts.bytes,
@@ -84,9 +86,18 @@ window.localpix = window.localpix || {};
     } else {
       text.textContent = `Network since ready: ${requests} request${requests === 1 ? "" : "s"}, ${formatBytes(bytes)}`;
       const n = laterEngines.engines;
-      extra.hidden = !n;
-      extra.textContent = !n ? "" : `+ ${n === 1 ? "1 more engine" : `${n} more engines`} loaded ` +
-        `from this site: ${loads.requests} file${loads.requests === 1 ? "" : "s"}, ${formatBytes(loads.bytes)}`;
+      const files = (count) => `${count} file${count === 1 ? "" : "s"}`;
+      const lines = [];
+      if (n) {
+        lines.push(`+ ${n === 1 ? "1 more engine" : `${n} more engines`} loaded from this site: ` +
+                   `${files(loads.requests)}, ${formatBytes(loads.bytes)}`);
+      }
+      if (decoders.requests) {
+        lines.push(`+ image decoders loaded from this site: ${files(decoders.requests)}, ` +
+                   formatBytes(decoders.bytes));
+      }
+      extra.hidden = !lines.length;
+      extra.textContent = lines.join(" · ");
     }
   }
 

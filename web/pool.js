@@ -43,6 +43,15 @@ window.localpix = window.localpix || {};
    * onStart(job, workerNo); onResult(job, message); onNet(); onWorkers().
    * A job is any object with {id, file, name, request}; the pool adds nothing to it.
    */
+  function addNet(total, net) {
+    total.requests += net.requests;
+    total.bytes += net.bytes;
+    if (net.decoders) {
+      total.decoders.requests += net.decoders.requests;
+      total.decoders.bytes += net.decoders.bytes;
+    }
+  }
+
   function Pool(size, handlers, options) {
     this.size = size;
     this.eager = Boolean(options && options.eager);
@@ -52,7 +61,7 @@ window.localpix = window.localpix || {};
     this.queue = [];
     this.nextNo = 1;
     this.restarts = 0;
-    this.retiredNet = { requests: 0, bytes: 0 };
+    this.retiredNet = { requests: 0, bytes: 0, decoders: { requests: 0, bytes: 0 } };
     this.everReady = false;
     this.lastStatus = "Starting the image engine…";
   }
@@ -71,13 +80,10 @@ window.localpix = window.localpix || {};
     return c;
   };
 
+  /** What the engine workers fetched since ready (worker.js `net`), retired ones included. */
   Pool.prototype.net = function net() {
-    const total = { requests: this.retiredNet.requests, bytes: this.retiredNet.bytes };
-    for (const w of this.workers) {
-      if (w.state === "dead") continue;
-      total.requests += w.net.requests;
-      total.bytes += w.net.bytes;
-    }
+    const total = { requests: 0, bytes: 0, decoders: { requests: 0, bytes: 0 } };
+    for (const net of [this.retiredNet, ...this.alive().map((w) => w.net)]) addNet(total, net);
     return total;
   };
 
@@ -106,8 +112,7 @@ window.localpix = window.localpix || {};
   Pool.prototype.retire = function retire(slot) {
     if (slot.state === "dead") return;
     slot.state = "dead";
-    this.retiredNet.requests += slot.net.requests;
-    this.retiredNet.bytes += slot.net.bytes;
+    addNet(this.retiredNet, slot.net);
     slot.worker.terminate();
   };
 

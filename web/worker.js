@@ -15,8 +15,10 @@
 //   bytes is transferred, not copied; crc32 is its CRC-32 (unsigned) for the ZIP writer, computed
 //   here so the page never reads result bytes. fatal: the engine itself broke (e.g. out of wasm
 //   memory), so the page must terminate this worker and start a fresh one.
-//   net = {requests, bytes}: this worker's own Resource Timing entries (http/https) since it
-//   became ready — the live network meter on the page adds them up. It must stay 0.
+//   net = {requests, bytes, decoders: {requests, bytes}}: this worker's own Resource Timing
+//   entries (http/https) since it became ready — the live network meter on the page adds them
+//   up. It must stay 0, apart from `decoders`: this site's decoder files (decoders.js), fetched
+//   the first time a file needs one, which the meter shows on their own line.
 //   startup = {requests, bytes}: what this worker loaded before it was ready (the engine's own
 //   files from this site); the meter shows it apart for engines started after the page's first.
 "use strict";
@@ -40,16 +42,17 @@ function isNetwork(entry) {
   return /^https?:/i.test(entry.name); // blob: and data: never leave the device
 }
 
+// decoders: this site's decoder files (decoders.js), loaded on first use, shown apart.
 function netTotals(before) {
-  let requests = 0;
-  let bytes = 0;
+  const totals = { requests: 0, bytes: 0, decoders: { requests: 0, bytes: 0 } };
   for (const entry of performance.getEntriesByType("resource")) {
     if ((entry.startTime >= readyAt) !== before && isNetwork(entry)) {
-      requests += 1;
-      bytes += entry.transferSize || entry.encodedBodySize || 0;
+      const counted = self.localpixDecoders.isDecoderFile(entry.name) ? totals.decoders : totals;
+      counted.requests += 1;
+      counted.bytes += entry.transferSize || entry.encodedBodySize || 0;
     }
   }
-  return { requests, bytes };
+  return totals;
 }
 
 function watchNetwork() {
@@ -292,25 +295,27 @@ self.onmessage = async (event) => {
   try {
     const bytes = new Uint8Array(message.bytes);
     const request = { ...message.request, name: message.name };
-    let input = bytes;
-    // A format Pyodide's Pillow cannot decode is decoded here once the engine has read its
-    // container; its pixels follow the file's bytes, and request.decoded says where they start.
-    const decoded = await self.localpixDecoders.prepare(bytes, request, () => {
-      const checked = process(bytes, JSON.stringify({ ...request, mode: "inspect" }));
-      try {
-        return JSON.parse(checked.toJs({ depth: 2 })[1]).ok;
-      } finally {
-        checked.destroy();
+    output = process(bytes, JSON.stringify(request));
+    const asked = JSON.parse(output.get(1)); // the response alone: its bytes are not needed yet
+    const decode = asked.ok ? null : asked.decode;
+    if (decode) {
+      // Nothing in Pyodide decodes this format: decode it here, send the pixels after the file.
+      output.destroy();
+      output = null;
+      const decoded = await self.localpixDecoders.decode(decode, bytes);
+      if (decoded.error) {
+        fail("UnsupportedFormatError", `This ${asked.label} image cannot be compressed in this ` +
+             `browser: ${decoded.error}. 'Strip only' still removes its metadata without ` +
+             "decoding it.");
+        return;
       }
-    });
-    if (decoded) {
-      input = new Uint8Array(bytes.length + decoded.rgba.length);
+      const input = new Uint8Array(bytes.length + decoded.rgba.length);
       input.set(bytes);
       input.set(decoded.rgba, bytes.length);
       request.decoded = { format: decoded.format, width: decoded.width, height: decoded.height,
                           file_size: bytes.length };
+      output = process(input, JSON.stringify(request));
     }
-    output = process(input, JSON.stringify(request));
   } catch (error) {
     // The bridge never raises; landing here means Pyodide itself failed (out of memory, abort).
     fail("EngineCrashed", "The image engine ran out of memory or stopped on this file. " +

@@ -11,6 +11,17 @@ class UnsupportedFormatError(LocalpixError):
     """The bytes are not an image format localpix reads (or not an image at all)."""
 
 
+class DecoderMissingError(UnsupportedFormatError):
+    """The format is read (inspect, clean) but nothing here decodes its pixels. `pillow_format`
+    and `label` name it, so a caller with a decoder of its own (the page's, web/decoders.js)
+    can step in."""
+
+    def __init__(self, message: str, pillow_format: str, label: str) -> None:
+        super().__init__(message)
+        self.pillow_format = pillow_format
+        self.label = label
+
+
 class CorruptImageError(LocalpixError):
     """The file claims to be an image, but its structure is damaged."""
 

@@ -1,7 +1,8 @@
 """HEIC, AVIF and JPEG XL in the page: the picker takes them, "strip only" cleans them with the
-pure-Python container code (judged by ExifTool on the downloads), and compressing one the page
-cannot decode (HEIC, JPEG XL) ends in a message naming the way out, not a bug; AVIF is decoded
-by the browser itself (web/decoders.js) and comes out an upright JPEG."""
+pure-Python container code (judged by ExifTool on the downloads), and compress decodes them in
+the worker (web/decoders.js: AVIF by the browser itself, HEIC by libheif and JPEG XL by libjxl
+from this site's dist/decoders/) into upright JPEGs; a decoder that cannot be loaded ends in a
+message naming the way out, not a bug."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import io
 from pathlib import Path
 
 from PIL import Image, ImageChops, ImageOps, ImageStat
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from conftest import CORPUS, exiftool
 
+from .conftest import PageTraffic
 from .test_app import download, leaks, row, wait_finished
 from .test_zero_upload import wait_for_engine
 
@@ -35,7 +37,10 @@ def test_strip_only_cleans_them_in_the_page(page: Page, server: str, tmp_path: P
         assert leaks(data) == [] and b"Jane_Doe" not in data and len(data) < path.stat().st_size
 
 
-def test_compressing_without_a_decoder_says_what_to_do(page: Page, server: str) -> None:
+def test_compressing_without_a_decoder_says_what_to_do(
+    page: Page, context: BrowserContext, server: str
+) -> None:
+    context.route("**/decoders/libheif.wasm", lambda route: route.abort())
     page.goto(server)
     wait_for_engine(page)
     page.locator("#file").set_input_files(FILES[0])
@@ -43,7 +48,8 @@ def test_compressing_without_a_decoder_says_what_to_do(page: Page, server: str) 
     r = row(page, "meta.heic")
     expect(r).to_have_attribute("data-status", "error")
     message = r.locator(".file-error").text_content() or ""
-    assert "Strip only" in message and "bug" not in message.lower(), message
+    assert "Strip only" in message and "could not be loaded" in message, message
+    assert "bug" not in message.lower(), message
 
 
 def test_avif_is_decoded_by_the_browser_and_comes_out_upright(
@@ -69,3 +75,33 @@ def test_avif_is_decoded_by_the_browser_and_comes_out_upright(
     assert image.size == reference.size == (480, 640)
     assert max(ImageStat.Stat(ImageChops.difference(image, reference)).mean) < 6
     expect(page.locator("#net-meter")).to_have_attribute("data-requests", "0")
+
+
+def test_heic_and_jpeg_xl_are_decoded_in_the_page_and_come_out_upright(
+    page: Page, server: str, tmp_path: Path, traffic: PageTraffic
+) -> None:
+    page.goto(server)
+    wait_for_engine(page)
+    page.locator("#keep-date-taken").check()
+    page.locator("#file").set_input_files([FILES[0], FILES[2]])
+    wait_finished(page, 2, timeout=300_000)
+    # meta.heic turns its picture with irot, meta.jxl with its EXIF tag: both come out upright.
+    reference = ImageOps.exif_transpose(Image.open(CORPUS / "formats" / "meta.jpg")).convert("RGB")
+    for name in ("meta.heic", "meta.jxl"):
+        r = row(page, name)
+        expect(r).to_have_attribute("data-status", "done")
+        result = download(page, r.locator("a.row-download"), tmp_path)
+        assert result.name == "meta.jpg"
+        data = result.read_bytes()
+        assert leaks(data) == [] and b"Jane_Doe" not in data
+        assert exiftool(data)["ExifIFD:DateTimeOriginal"] == "2026:05:01 10:11:12"
+        image = Image.open(io.BytesIO(data)).convert("RGB")
+        assert image.size == reference.size == (480, 640)
+        assert max(ImageStat.Stat(ImageChops.difference(image, reference)).mean) < 6
+    meter = page.locator("#net-meter")
+    expect(meter).to_have_attribute("data-requests", "0")  # the decoders are counted apart
+    assert int(meter.get_attribute("data-decoder-requests") or 0) >= 4  # 2 files per decoder
+    expect(page.locator("#net-engines")).to_contain_text("image decoders loaded from this site")
+    fetched = [r for r in traffic.requests if "/decoders/" in r.url]
+    assert fetched and all(r.method == "GET" and not r.has_body and r.url.startswith(server)
+                           for r in fetched)

@@ -477,3 +477,43 @@ def test_pixels_decoded_by_the_page_are_compressed() -> None:
     request["decoded"]["width"] += 1  # pixels that do not add up are refused, not guessed at
     _, response = process(data + upright.tobytes(), json.dumps(request))
     assert json.loads(response)["kind"] == "InvalidOptionsError"
+
+
+@pytest.mark.parametrize("name", ["meta.heic", "meta.jxl"])
+def test_pixels_decoded_by_the_page_come_out_like_native_ones(name: str) -> None:
+    """The page's decoders (web/decoders.js) hand over what libheif and libjxl decode: HEIC
+    turned upright by its irot, JPEG XL as coded, its EXIF orientation still to apply. Those
+    pixels (made here by the same libraries natively) must give the same upright JPEG."""
+    import json
+
+    from localpix.adapters.bridge import process
+
+    fmt = {"meta.heic": "HEIF", "meta.jxl": "JXL"}[name]
+    if not decoders.available(fmt):
+        pytest.skip(f"no native {fmt} decoder to make the page's pixels with")
+    data = data_of(name)
+    pixels = Image.open(io.BytesIO(data)).convert("RGBA")
+    request = {"mode": "compress", "name": name, "options": {"keep": ["date_taken"], "quality": 90},
+               "decoded": {"format": fmt, "width": pixels.width, "height": pixels.height,
+                           "file_size": len(data)}}
+    output, response = process(data + pixels.tobytes(), json.dumps(request))
+    answer = json.loads(response)
+    assert answer["ok"], answer
+    native, _ = process(data, json.dumps({k: v for k, v in request.items() if k != "decoded"}))
+    page, reference = (Image.open(io.BytesIO(b)).convert("RGB") for b in (output, native))
+    assert page.size == reference.size == (480, 640)
+    assert max(ImageStat.Stat(ImageChops.difference(page, reference)).mean) < 2
+    tags = exiftool(output)
+    assert tags["ExifIFD:DateTimeOriginal"] == "2026:05:01 10:11:12"
+    assert private_tags(tags, allowed=("ExifIFD:DateTimeOriginal",)) == {}
+
+
+def test_a_format_nothing_decodes_asks_the_page_for_its_pixels(monkeypatch) -> None:
+    import json
+
+    from localpix.adapters.bridge import process
+
+    monkeypatch.setattr(decoders, "available", lambda name: False)
+    _, response = process(data_of("meta.jxl"), json.dumps({"mode": "compress"}))
+    answer = json.loads(response)
+    assert not answer["ok"] and answer["decode"] == "JXL" and "Strip only" in answer["error"]

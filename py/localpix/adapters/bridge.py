@@ -15,7 +15,10 @@ response: {"ok": true, "format", "mime", "extension", "name", "input_size", "out
           score: SSIMULACRA2 of a lossy result (quality.assess); low_quality: a target size
           forced it below assess.LOW_SCORE.
           or {"ok": false, "error": "<message for the user>", "kind": "<error class name>",
-          "pixels"?, "memory"?: what a too-large image declares, and the bytes opening it takes}
+          "pixels"?, "memory"?: what a too-large image declares, and the bytes opening it takes,
+          "decode"?, "label"?: the format (as in "decoded"; and its name for people) whose
+          pixels nothing here decodes: the page decodes them and sends the request again with
+          "decoded"}
           with empty bytes. It never raises: JSON strings and bytes are all that cross into JS.
 """
 
@@ -26,7 +29,7 @@ import traceback
 from dataclasses import asdict
 from typing import Any
 
-from ..errors import ImageTooLargeError, InvalidOptionsError, LocalpixError
+from ..errors import DecoderMissingError, ImageTooLargeError, InvalidOptionsError, LocalpixError
 from ..options import BYTES_PER_PIXEL_WORKING, CompressOptions, parse_options
 from ..pipeline.run import output_name, run
 from ..pixels.modern import split_page_pixels
@@ -50,6 +53,10 @@ def process(data: bytes, request_json: str) -> tuple[bytes, str]:
         extra = {"pixels": exc.pixels, "memory": exc.pixels * BYTES_PER_PIXEL_WORKING} \
             if exc.pixels else {}
         return b"", _failure(str(exc), type(exc).__name__, **extra)
+    except DecoderMissingError as exc:
+        # The page may have a decoder of its own: it then sends the pixels ("decoded").
+        return b"", _failure(str(exc), type(exc).__name__, decode=exc.pillow_format,
+                            label=exc.label)
     except LocalpixError as exc:
         return b"", _failure(str(exc), type(exc).__name__)
     except MemoryError:

@@ -148,6 +148,17 @@ def _box_findings(kind: bytes, content: bytes) -> list[Finding]:
     return [unknown_finding(f"Unknown JPEG XL box {kind.decode('latin-1')!r}", len(content))]
 
 
+def primary_exif(data: bytes) -> bytes | None:
+    """The TIFF structure of the file's first Exif box (plain or Brotli-compressed), if any."""
+    found, _, _ = _parse(data, None)
+    for item in found:
+        content = item.payload(data)
+        inner = _inflate(content) if item.type == b"brob" else (item.type, content)
+        if inner is not None and inner[0] == b"Exif":
+            return exif_tiff(inner[1])
+    return None
+
+
 def inspect(data: bytes) -> tuple[int, int, list[Finding]]:
     found, width, height = _parse(data, None)
     findings: list[Finding] = []

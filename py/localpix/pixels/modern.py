@@ -14,7 +14,7 @@ from typing import Any
 
 from PIL import Image, features
 
-from ..errors import InvalidOptionsError, UnsupportedFormatError
+from ..errors import DecoderMissingError, InvalidOptionsError
 from ..metadata import exif as exif_block
 from ..options import Keep
 from ..registry import FORMATS, Format
@@ -63,10 +63,12 @@ def prepare(fmt: Format, data: bytes, max_pixels: int) -> Image.Image | None:
         return decoded
     if not available(name):
         label, package = fmt.label, fmt.decoder_package
-        raise UnsupportedFormatError(
+        raise DecoderMissingError(
             f"Decoding {label} needs {package}, which is not available here, so this {label} "
             "image cannot be compressed or converted here. 'Strip only' still removes its "
-            "metadata without decoding it."
+            "metadata without decoding it.",
+            name,
+            label,
         )
 
 
@@ -93,20 +95,32 @@ def split_page_pixels(data: bytes, decoded: Any) -> tuple[bytes, AbstractContext
 
 
 def _page_image(name: str, data: bytes) -> Image.Image | None:
-    """The page's upright sRGB pixels for this job (the browser applied irot/imir itself), with
-    the file's Exif minus its orientation, for the keep policy; None when the page decoded none."""
+    """The page's sRGB pixels for this job, with the file's Exif for the keep policy; None when
+    the page decoded none. HEIF and AVIF decoders apply irot/imir themselves, so their pixels
+    are upright and the Exif loses its orientation; JPEG XL's decoder leaves the EXIF
+    orientation to compress, as natively."""
     page = _PAGE_PIXELS.get()
     if page is None or page[0] != name:
         return None
     _, width, height, rgba = page
     image = Image.frombuffer("RGBA", (width, height), rgba, "raw", "RGBA", 0, 1)
     image.format = name
-    from ..containers import _heif
+    if name == "JXL":
+        from ..containers import jxl
 
-    tiff = _heif.primary_exif(_heif.parse(data, MODERN[name].label, None)) if name == "AVIF" \
-        else None
-    kept = exif_block.rebuild(exif_block.parse(tiff), Keep(
-        orientation=False, color_profile=False, copyright=True, date_taken=True)) if tiff else None
+        tiff = jxl.primary_exif(data)
+    else:
+        from ..containers import _heif
+
+        tiff = _heif.primary_exif(_heif.parse(data, MODERN[name].label, None))
+    parsed = exif_block.parse(tiff) if tiff else None
+    if parsed is None:
+        return image
+    if name == "JXL":
+        image.info["exif"] = b"Exif\0\0" + tiff
+        return image
+    kept = exif_block.rebuild(parsed, Keep(
+        orientation=False, color_profile=False, copyright=True, date_taken=True))
     if kept:
         image.info["exif"] = b"Exif\0\0" + kept
     return image
