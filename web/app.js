@@ -355,6 +355,22 @@ window.localpix = window.localpix || {};
     scheduleUpdate();
   }
 
+  /** The original as a lossless, upright PNG made by the engine, for the compare view when the
+   *  browser cannot display its format; null if it cannot be made. Kept while the view is open. */
+  function decodedOriginal(job) {
+    if (!job.decodedOriginal) {
+      const options = { format: "png", keep: [] };
+      const { max_pixels: maxPixels } = requestFor(job).options;
+      if (maxPixels) options.max_pixels = maxPixels;
+      job.decodedOriginal = new Promise((resolve) => {
+        pool.enqueue([{ id: nextTask++, job, file: job.file, name: job.name,
+                        request: { mode: "compress", options }, resolve }], true);
+      }).then((message) => (message.response.ok
+        ? new Blob([message.bytes], { type: "image/png" }) : null));
+    }
+    return job.decodedOriginal;
+  }
+
   function dropResult(job) {
     if (job.result) URL.revokeObjectURL(job.result.url);
     job.result = null;
@@ -827,7 +843,8 @@ window.localpix = window.localpix || {};
     pool = new lp.Pool(size, {
       onState: setEngine,
       onStart,
-      onResult: (task, message) => finish(task, message.response, message),
+      onResult: (task, message) => (task.resolve ? task.resolve(message)
+        : finish(task, message.response, message)),
       onNet: () => lp.meter.update(),
       onWorkers,
     }, { eager: lp.forcedPoolSize(window.location.search) !== null });
@@ -837,8 +854,10 @@ window.localpix = window.localpix || {};
     lp.compare.init({
       step,
       onOpen: scheduleUpdate,
+      decodeOriginal: decodedOriginal,
       onClose: (job) => {
         clearTimeout(previewTimer);
+        if (job) job.decodedOriginal = null; // a full-size PNG: not worth keeping
         if (job && job.row.isConnected) renderRow(job);
         scheduleUpdate();
       },

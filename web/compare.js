@@ -24,6 +24,7 @@ window.localpix = window.localpix || {};
     split: 0.5, // the divider, as a fraction of the stage's width (so zooming never loses it)
     mode: "split",
     result: null, // the job's result on show (a preview replaces it)
+    decoding: false, // the original is being decoded for display (decodeOriginal)
     shows: { before: false, after: false },
   };
   let urls = { before: null, after: null };
@@ -31,6 +32,9 @@ window.localpix = window.localpix || {};
   let onClose = () => {};
   let onOpen = () => {};
   let step = () => {};
+  // (job) => Promise<Blob | null>: the original decoded by the engine into a PNG, for formats
+  // <img> cannot show (HEIC, JPEG XL, TIFF, ...).
+  let decodeOriginal = null;
 
   function revoke(which) {
     for (const key of which) {
@@ -319,6 +323,8 @@ window.localpix = window.localpix || {};
     $("compare-title").textContent = `Before and after: ${job.path}`;
     if (fresh) {
       setImage("before", job.file, inFormat || (job.file.type || "").replace("image/", ""));
+      view.decoding = !view.shows.before && Boolean(r) && Boolean(decodeOriginal);
+      if (view.decoding) showDecodedOriginal(job);
     }
     if (fresh || view.result !== result) {
       if (r) setImage("after", result.output, r.format);
@@ -334,7 +340,8 @@ window.localpix = window.localpix || {};
     if (fresh || changed) view.fit = true;
 
     const notes = [];
-    if (!hasBefore) notes.push(`Browsers can't display ${inFormat ? lp.settings.formatLabel(inFormat) : "these"} images, so the original can't be shown here.`);
+    if (!hasBefore && view.decoding) notes.push(`Decoding the ${lp.settings.formatLabel(inFormat)} original for display…`);
+    else if (!hasBefore) notes.push(`Browsers can't display ${inFormat ? lp.settings.formatLabel(inFormat) : "these"} images, so the original can't be shown here.`);
     if (r && !hasAfter) notes.push(`Browsers can't display ${lp.settings.formatLabel(r.format)} images, so the result can't be shown here.`);
     if (hasBefore && hasAfter && r.before && (r.before.width !== r.after.width || r.before.height !== r.after.height)) {
       notes.push(`The original (${r.before.width} × ${r.before.height}) is drawn at the result's size so both line up.`);
@@ -374,6 +381,14 @@ window.localpix = window.localpix || {};
     layout();
   }
 
+  async function showDecodedOriginal(job) {
+    const blob = await decodeOriginal(job);
+    if (view.job !== job || !$("compare").open) return;
+    view.decoding = false;
+    if (blob) setImage("before", blob, "png");
+    render(job);
+  }
+
   /** Open the view for a job with a result; openerButton gets focus back on close. */
   function open(job, openerButton) {
     const dialog = $("compare");
@@ -400,6 +415,7 @@ window.localpix = window.localpix || {};
     onClose = options.onClose || onClose;
     onOpen = options.onOpen || onOpen;
     step = options.step || step;
+    decodeOriginal = options.decodeOriginal || null;
     const dialog = $("compare");
     bindPointers();
     for (const key of ["before", "after"]) {

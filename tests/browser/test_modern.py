@@ -16,6 +16,7 @@ from conftest import CORPUS, exiftool
 
 from .conftest import PageTraffic
 from .test_app import download, leaks, row, wait_finished
+from .test_ux import open_compare
 from .test_zero_upload import wait_for_engine
 
 FILES = [CORPUS / "modern" / name for name in ("meta.heic", "meta.avif", "meta.jxl")]
@@ -102,6 +103,10 @@ def test_heic_and_jpeg_xl_are_decoded_in_the_page_and_come_out_upright(
     expect(meter).to_have_attribute("data-requests", "0")  # the decoders are counted apart
     assert int(meter.get_attribute("data-decoder-requests") or 0) >= 4  # 2 files per decoder
     expect(page.locator("#net-engines")).to_contain_text("image decoders loaded from this site")
+    # Browsers can't show HEIC: the compare view shows the engine's upright PNG of the original.
+    open_compare(page, "meta.heic")
+    page.wait_for_function("() => document.querySelector('#compare-before').naturalWidth === 480")
+    expect(page.locator("#compare-note")).not_to_contain_text("can't display")
     fetched = [r for r in traffic.requests if "/decoders/" in r.url]
     assert fetched and all(r.method == "GET" and not r.has_body and r.url.startswith(server)
                            for r in fetched)
