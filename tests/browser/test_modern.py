@@ -15,6 +15,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from conftest import CORPUS, exiftool
 
 from .conftest import PageTraffic
+from .proxy import LoggingProxy
 from .test_app import download, leaks, row, wait_finished
 from .test_ux import open_compare
 from .test_zero_upload import wait_for_engine
@@ -79,10 +80,11 @@ def test_avif_is_decoded_by_the_browser_and_comes_out_upright(
 
 
 def test_heic_and_jpeg_xl_are_decoded_in_the_page_and_come_out_upright(
-    page: Page, server: str, tmp_path: Path, traffic: PageTraffic
+    page: Page, server: str, tmp_path: Path, traffic: PageTraffic, proxy: LoggingProxy
 ) -> None:
+    first_entry = len(proxy.entries())
     page.goto(server)
-    wait_for_engine(page)
+    ready_at = wait_for_engine(page)
     page.locator("#keep-date-taken").check()
     page.locator("#file").set_input_files([FILES[0], FILES[2]])
     wait_finished(page, 2, timeout=300_000)
@@ -107,6 +109,15 @@ def test_heic_and_jpeg_xl_are_decoded_in_the_page_and_come_out_upright(
     open_compare(page, "meta.heic")
     page.wait_for_function("() => document.querySelector('#compare-before').naturalWidth === 480")
     expect(page.locator("#compare-note")).not_to_contain_text("can't display")
-    fetched = [r for r in traffic.requests if "/decoders/" in r.url]
-    assert fetched and all(r.method == "GET" and not r.has_body and r.url.startswith(server)
-                           for r in fetched)
+    # The zero-upload proof with the decoders loading: after "ready", the page asked for nothing
+    # but this site's decoder files (and Chromium's service-worker update check), by bodiless
+    # GETs; it never sent a body nor talked to another host.
+    entries = proxy.entries()[first_entry:]
+    mine = [e for e in entries if e.url.startswith(server)]
+    after = [e for e in mine if e.time >= ready_at]
+    assert any("/decoders/" in e.url for e in mine)  # by the worker, or the offline copy
+    assert all(e.method == "GET" and not e.body_bytes for e in mine)
+    assert all("/decoders/" in e.url or e.url in {server + "sw.js", server + "precache.js"}
+               for e in after), [e.url for e in after]
+    assert not [r for r in traffic.requests if r.has_body]
+    assert all(r.url.startswith((server, "blob:", "data:")) for r in traffic.requests)
