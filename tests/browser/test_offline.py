@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
-from playwright.sync_api import BrowserContext, BrowserType, Page, Route
+from playwright.sync_api import BrowserContext, BrowserType, Page, Route, expect
 
 from conftest import CORPUS, exiftool
 
@@ -26,6 +26,7 @@ from .conftest import (
     wait_for_stored_snapshot,
 )
 from .proxy import LoggingProxy
+from .test_app import download, row
 
 PHOTO = CORPUS / "gps" / "DSCN0010.jpg"
 LOCAL_SCHEMES = ("file:", "blob:", "data:")
@@ -95,6 +96,12 @@ def test_single_file_works_from_disk_with_no_network(
     print(f"\nsingle file: {copy.stat().st_size / 1e6:.1f} MB, "
           f"file:// open -> engine ready {seconds:.1f} s")
     process_photo(page, tmp_path)
+    # An iPhone photo too: the HEIC decoder is embedded like the rest (web/decoders.js).
+    page.locator("#file").set_input_files(CORPUS / "modern" / "meta.heic")
+    heic = row(page, "meta.heic")
+    expect(heic).to_have_attribute("data-status", "done", timeout=120_000)
+    upright = download(page, heic.locator("a.row-download"), tmp_path)
+    assert Image.open(upright).size == (480, 640)
 
     assert attempted == [], f"the single file tried the network: {attempted}"
     assert not [r.url for r in traffic.requests if not r.url.startswith(LOCAL_SCHEMES)]
