@@ -37,9 +37,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "py"))
 from localpix.adapters.cli import Progress, main, process_file  # noqa: E402
-from localpix.cluster.driver import execute, plan  # noqa: E402
+from localpix.cluster.driver import execute, local_cluster, plan  # noqa: E402
 from localpix.cluster.work import Job  # noqa: E402
-from localpix.options import CompressOptions, Keep  # noqa: E402
+from localpix.options import DEFAULT_QUALITY_TARGET, CompressOptions, Keep  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 DEFAULT = ["photos", "gps", "orientation", "formats", "large"]
@@ -94,13 +94,12 @@ def cluster(workers: int, scheduler: str | None) -> Any:
     """(address, worker threads, start-up seconds, CPU counter: this process's and the
     workers') of a warm cluster: a LocalCluster of `workers` processes, or the one at
     `scheduler`."""
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     start = time.perf_counter()
     local: Any = contextlib.nullcontext()
     if scheduler is None:
-        local = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                             host="127.0.0.1", scheduler_port=0, dashboard_address="127.0.0.1:0")
+        local = local_cluster(workers)  # the one `localpix --cluster local:N` starts
     with local:
         address = scheduler or local.scheduler_address
         with Client(address) as client:
@@ -141,7 +140,8 @@ def main_bench() -> int:
     repeat = args.repeat or (1 if args.quick else 3)
     tiny = args.tiny or (150 if args.quick else 400)
     files = len(plan(inputs, tempfile.gettempdir() + "/lpx-bench-none", None))
-    options = CompressOptions(quality=80, keep=Keep())  # the CLI's defaults
+    # The CLI's defaults (automatic quality, as the local rows run it): the same work on both.
+    options = CompressOptions(quality_target=DEFAULT_QUALITY_TARGET, keep=Keep())
     results: dict[str, Any] = {"files": files, "inputs": inputs, "repeat": repeat,
                                "cpus": os.cpu_count(), "python": platform.python_version(),
                                "rows": {}}  # fmt: skip

@@ -333,3 +333,14 @@ def test_local_n_starts_and_stops_its_own_cluster(tmp_path: Path, capsys) -> Non
     assert "The photo carried a GPS location; removed." in capsys.readouterr().out
     assert main(["--cluster", "local:0", str(CORPUS / "gps"), "-o", str(tmp_path / "b")]) == 2
     assert "write local:N" in capsys.readouterr().err
+
+
+def test_local_workers_keep_glibcs_dynamic_mmap_threshold() -> None:
+    """Dask's default MALLOC_TRIM_THRESHOLD_ costs the engine ~45 % CPU (driver.WORKER_CONFIG)."""
+    import os
+
+    from localpix.cluster.driver import connect
+
+    with connect("local:1") as client:
+        found = client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
+    assert list(found.values()) == [None]
