@@ -335,11 +335,15 @@ def test_local_n_starts_and_stops_its_own_cluster(tmp_path: Path, capsys) -> Non
     assert "write local:N" in capsys.readouterr().err
 
 
-def test_local_workers_keep_glibcs_dynamic_mmap_threshold() -> None:
+def test_local_workers_keep_glibcs_dynamic_mmap_threshold(monkeypatch) -> None:
     """Dask's default MALLOC_TRIM_THRESHOLD_ costs the engine ~45 % CPU (driver.WORKER_CONFIG)."""
     import os
 
     from localpix.cluster.driver import connect
+
+    # The module's own LocalCluster (Dask's defaults) set it in this process's environment,
+    # which new workers would inherit; `localpix --cluster local:N` starts only its own.
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
 
     with connect("local:1") as client:
         found = client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
