@@ -80,13 +80,16 @@ window.localpix = window.localpix || {};
     element.dataset.engineLoadBytes = String(loads.bytes);
     element.dataset.state = readyAt === Infinity ? "waiting" : requests ? "traffic" : "quiet";
     if (readyAt === Infinity) {
-      text.textContent = "Network: engine loading…";
+      text.textContent = "Network: compressor loading…";
     } else {
       text.textContent = `Network since ready: ${requests} request${requests === 1 ? "" : "s"}, ${formatBytes(bytes)}`;
       const n = laterEngines.engines;
       extra.hidden = !n;
-      extra.textContent = !n ? "" : `+ ${n === 1 ? "1 more engine" : `${n} more engines`} loaded ` +
-        `from this site: ${loads.requests} file${loads.requests === 1 ? "" : "s"}, ${formatBytes(loads.bytes)}`;
+      // Worded so it cannot read as an upload: these are the app's own files, coming in.
+      extra.textContent = !n ? "" : `+ ${n === 1 ? "1 more copy" : `${n} more copies`} of the ` +
+        `compressor started for the batch, from this app's own files (${loads.requests} ` +
+        `file${loads.requests === 1 ? "" : "s"}, ${formatBytes(loads.bytes)} loaded from this site or its offline copy). ` +
+        "Nothing was sent.";
     }
   }
 
