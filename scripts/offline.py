@@ -15,6 +15,10 @@ PRECACHE_SCRIPT = "precache.js"
 # Never precached: the service worker and its list (the browser keeps those itself) and the
 # single file (a download for keeping, not something the app loads).
 NOT_PRECACHED = {"sw.js", PRECACHE_SCRIPT, singlefile.OUTPUT_NAME}
+# Loaded by the engine worker (importScripts, fetch) rather than by the page.
+ENGINE_FILES = {"worker.js", "decoders.js", "build-info.json"}
+# The host's copies of the files (scripts/build), never the app's: served in their stead.
+PRECOMPRESSED = {".br", ".gz"}
 ICON_SIZES = (192, 512)
 ACCENT = (37, 99, 235)  # --accent in style.css; the same drawing as web/icons/icon.svg
 
@@ -65,10 +69,18 @@ def write_precache(dist: Path) -> dict:
     files = {}
     for path in sorted(dist.rglob("*")):
         rel = path.relative_to(dist).as_posix()
-        if path.is_file() and rel not in NOT_PRECACHED:
+        if path.is_file() and rel not in NOT_PRECACHED and path.suffix not in PRECOMPRESSED:
             files[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
     version = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:16]
-    manifest = {"version": version, "files": files}
+    # The engine worker's files: on a first visit the worker downloads them itself (and hands
+    # over what it fetched), so sw.js stores them only once the engine is ready, from that
+    # hand-over or the browser's HTTP cache, never by downloading them a second time.
+    info = json.loads((dist / "build-info.json").read_text())
+    # The decoders (decoders.js) are engine files too, fetched on first use: never before ready.
+    later = sorted(rel for rel in files
+                   if rel.startswith(("pyodide/", "decoders/")) or rel in ENGINE_FILES
+                   or rel in info["download"])
+    manifest = {"version": version, "files": files, "later": later}
     (dist / PRECACHE_SCRIPT).write_text(
         "// Written by scripts/offline.py at build time: what sw.js precaches.\n"
         f"self.LOCALPIX_PRECACHE = {json.dumps(manifest, indent=1, sort_keys=True)};\n")

@@ -76,11 +76,12 @@ window.localpix = window.localpix || {};
         if (pool.firstPhases.snapshot) body.dataset.engineSnapshot = pool.firstPhases.snapshot;
         body.dataset.enginePhases = JSON.stringify(pool.firstPhases);
       }
-      const more = size > 1 ? ` ${info} of up to ${size} engine workers running.` : "";
-      status.textContent = `Engine ready (started in ${(pool.firstReadyMs / 1000).toFixed(1)} s).${more}`;
+      const more = size > 1 ? ` ${info} of up to ${size} running side by side.` : "";
+      status.textContent = `Ready to compress (started in ${(pool.firstReadyMs / 1000).toFixed(1)} s).${more}`;
+      $("engine-download").hidden = true;
     } else if (state === "loading") {
       body.dataset.engine = "loading";
-      status.textContent = info;
+      showDownload(status, info);
     } else {
       body.dataset.engine = "error";
       status.textContent = `The image engine could not start: ${info}`;
@@ -90,6 +91,24 @@ window.localpix = window.localpix || {};
       }
     }
     scheduleUpdate();
+  }
+
+  /** The first visit's download of the compressor, as it arrives; then what it is doing. */
+  function showDownload(status, text) {
+    const p = !pool.everReady && pool.progress;
+    const downloading = Boolean(p && p.total && p.received < p.total);
+    $("engine-download").hidden = !downloading;
+    if (!downloading) {
+      status.textContent = text;
+      return;
+    }
+    const total = lp.formatBytes(p.total);
+    const sentence = `Preparing the compressor: a one-time download of this app's own files (${total}). ` +
+      "Your photos stay on this device.";
+    if (status.textContent !== sentence) status.textContent = sentence; // announced once
+    $("engine-progress").value = p.received / p.total;
+    $("engine-bytes").textContent = `${lp.formatBytes(p.received)} of ${total}`;
+    document.body.dataset.engineDownload = String(p.received);
   }
 
   function onWorkers() {

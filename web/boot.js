@@ -9,7 +9,8 @@ window.localpix = window.localpix || {};
   if (lp.createWorker || typeof Worker === "undefined") return;
   let early;
   try {
-    early = { worker: new Worker("worker.js"), events: [] };
+    // Named: the first engine is the one that hands its downloads to the offline copy (worker.js).
+    early = { worker: new Worker("worker.js", { name: "localpix-first" }), events: [] };
   } catch {
     return; // the pool will try again and report the failure
   }

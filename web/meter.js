@@ -18,6 +18,8 @@ window.localpix = window.localpix || {};
   // this site. Shown apart, never hidden: they are requests, but nothing about your photos.
   let laterEngines = { engines: 0, requests: 0, bytes: 0 };
   let workerScripts = { requests: 0, bytes: 0 };
+  // What the service worker downloaded for the offline copy after ready (sw.js, offline.js).
+  let offline = { requests: 0, bytes: 0 };
 
   if (performance.setResourceTimingBufferSize) performance.setResourceTimingBufferSize(10000);
 
@@ -74,6 +76,7 @@ window.localpix = window.localpix || {};
     element.dataset.workerRequests = String(w.requests);
     element.dataset.engineStarts = String(engineStarts);
     element.dataset.decoderRequests = String(decoders.requests);
+    element.dataset.offlineRequests = String(offline.requests);
     const loads = {
       requests: laterEngines.requests + workerScripts.requests,
       bytes: laterEngines.bytes + workerScripts.bytes,
@@ -82,22 +85,30 @@ window.localpix = window.localpix || {};
     element.dataset.engineLoadBytes = String(loads.bytes);
     element.dataset.state = readyAt === Infinity ? "waiting" : requests ? "traffic" : "quiet";
     if (readyAt === Infinity) {
-      text.textContent = "Network: engine loading…";
+      text.textContent = "Network: compressor loading…";
     } else {
       text.textContent = `Network since ready: ${requests} request${requests === 1 ? "" : "s"}, ${formatBytes(bytes)}`;
       const n = laterEngines.engines;
       const files = (count) => `${count} file${count === 1 ? "" : "s"}`;
       const lines = [];
+      // Worded so it cannot read as an upload: these are the app's own files, coming in.
       if (n) {
-        lines.push(`+ ${n === 1 ? "1 more engine" : `${n} more engines`} loaded from this site: ` +
-                   `${files(loads.requests)}, ${formatBytes(loads.bytes)}`);
+        lines.push(`+ ${n === 1 ? "1 more copy" : `${n} more copies`} of the compressor ` +
+                   `started for the batch, from this app's own files (${files(loads.requests)}, ` +
+                   `${formatBytes(loads.bytes)} loaded from this site or its offline copy).`);
       }
       if (decoders.requests) {
-        lines.push(`+ image decoders loaded from this site: ${files(decoders.requests)}, ` +
-                   formatBytes(decoders.bytes));
+        lines.push(`+ image decoders for this file type, from this app's own files ` +
+                   `(${files(decoders.requests)}, ${formatBytes(decoders.bytes)} loaded from ` +
+                   "this site or its offline copy).");
       }
+      if (offline.requests) {
+        lines.push(`+ the offline copy of this app's own files, saved in your browser ` +
+                   `(${files(offline.requests)}, ${formatBytes(offline.bytes)} loaded from this site).`);
+      }
+      if (lines.length) lines.push("Nothing was sent.");
       extra.hidden = !lines.length;
-      extra.textContent = lines.join(" · ");
+      extra.textContent = lines.join(" ");
     }
   }
 
@@ -146,11 +157,18 @@ window.localpix = window.localpix || {};
     render();
   }
 
+  /** The service worker downloaded `totals` for the offline copy after ready. */
+  function offlineCopy(totals) {
+    if (readyAt === Infinity) return;
+    offline = { requests: offline.requests + totals.requests, bytes: offline.bytes + totals.bytes };
+    render();
+  }
+
   function update() {
     if (readyAt !== Infinity) recount();
     render();
   }
 
-  lp.meter = { init, start, update, engineStarted, engineReady, formatBytes };
+  lp.meter = { init, start, update, engineStarted, engineReady, offlineCopy, formatBytes };
   lp.formatBytes = formatBytes;
 })(window.localpix);

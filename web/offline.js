@@ -39,11 +39,35 @@ window.localpix = window.localpix || {};
     });
   }
 
+  // The engine worker downloads the engine's files itself and hands them to the service worker,
+  // which waits for them instead of downloading them alongside (web/sw.js): tell it when they
+  // are there, whichever comes first, that or its install.
+  let engineStored = false;
+  let tellEngineStored = () => {};
+
+  function engineFilesStored() {
+    engineStored = true;
+    tellEngineStored();
+  }
+
   async function register() {
     const sw = navigator.serviceWorker;
+    sw.addEventListener("message", (event) => {
+      const message = event.data || {};
+      if (message.type === "offline-copy-downloaded" && lp.meter) lp.meter.offlineCopy(message);
+    });
     // updateViaCache "none": sw.js and precache.js are always checked with the server, so a new
     // build is noticed on the next visit.
     const registration = await sw.register("sw.js", { updateViaCache: "none" });
+    let told = null;
+    tellEngineStored = () => {
+      const worker = registration.installing || registration.waiting || registration.active;
+      if (!engineStored || !worker || worker === told) return;
+      told = worker;
+      worker.postMessage({ type: "engine-files-stored" });
+    };
+    registration.addEventListener("updatefound", tellEngineStored);
+    tellEngineStored();
 
     if (registration.waiting && sw.controller) {
       // A newer build was installed during an earlier visit. Switch now, before any work starts
@@ -83,5 +107,5 @@ window.localpix = window.localpix || {};
     });
   }
 
-  lp.offline = { state: () => document.body.dataset.offline };
+  lp.offline = { state: () => document.body.dataset.offline, engineFilesStored };
 })(window.localpix);

@@ -63,7 +63,8 @@ window.localpix = window.localpix || {};
     this.restarts = 0;
     this.retiredNet = { requests: 0, bytes: 0, decoders: { requests: 0, bytes: 0 } };
     this.everReady = false;
-    this.lastStatus = "Starting the image engine…";
+    this.lastStatus = "Preparing the compressor…";
+    this.progress = null; // the first engine's download: {received, total} bytes
   }
 
   Pool.prototype.start = function start() {
@@ -134,7 +135,16 @@ window.localpix = window.localpix || {};
       }
       this.updateState();
       this.pump();
+    } else if (message.type === "progress") {
+      if (!this.everReady) {
+        this.progress = { received: message.received, total: message.total };
+        this.updateState();
+      }
+    } else if (message.type === "stored") {
+      // The offline copy (web/offline.js → sw.js) may now take the engine's files from here.
+      if (lp.offline) lp.offline.engineFilesStored();
     } else if (message.type === "failed") {
+      if (lp.offline) lp.offline.engineFilesStored(); // whatever was staged is all there will be
       this.retire(slot);
       this.lastError = message.error;
       this.updateState();
@@ -285,7 +295,7 @@ window.localpix = window.localpix || {};
     if (ready > 0) {
       this.handlers.onState("ready", ready);
     } else if (c.starting > 0) {
-      this.handlers.onState("loading", this.everReady ? "Restarting the image engine…" : this.lastStatus);
+      this.handlers.onState("loading", this.everReady ? "Restarting the compressor…" : this.lastStatus);
     } else {
       this.handlers.onState("error", this.lastError || "the engine stopped");
     }

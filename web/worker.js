@@ -7,6 +7,10 @@
 //   worker -> page  {type: "status", text}                       (start-up progress)
 //                   {type: "ready", ms, phases, versions, net, startup}  (phases: ms since
 //                    start at each step, and how Python started: snapshot "loaded" | "made" | ...)
+//                   {type: "progress", received, total}          (first visit: bytes of the engine's
+//                    files downloaded so far, of total, decoded sizes)
+//                   {type: "stored"}                             (after ready: what this worker
+//                    downloaded is in the staging cache for the service worker, or there is none)
 //                   {type: "failed", error}                      (the engine could not start)
 //                   {type: "result", id, response, bytes: ArrayBuffer | null, crc32, ms, net,
 //                    fatal?: true}
@@ -25,6 +29,71 @@
 
 const BASE = self.LOCALPIX_BASE ? new URL(self.LOCALPIX_BASE) : new URL("./", self.location.href);
 const START_TIMEOUT_MS = 120_000; // a CSP without 'wasm-unsafe-eval' makes Pyodide hang silently
+
+// ---- first visit: each of the engine's files downloaded once ----
+// Every fetch() this worker makes (Pyodide's own included) is copied, as it arrives, into a
+// staging cache that the service worker takes its offline copy from (web/sw.js checks each
+// against the build's sha256 list), so it need not download the same files again. Counting
+// those bytes is the page's progress bar. Not when a service worker already serves this worker
+// (a repeat visit: nothing comes from the network), not in the single file (its files are in
+// memory), and only in the page's first engine (web/boot.js names it): one copy is enough.
+const STAGING = `localpix-fetched ${BASE.pathname}`; // the same name in web/sw.js
+const staging = (() => {
+  if (self.name !== "localpix-first" || self.LOCALPIX_BASE || typeof caches === "undefined") return null;
+  const container = self.navigator && self.navigator.serviceWorker;
+  if (container && container.controller) return null;
+  return caches.open(STAGING).catch(() => null);
+})();
+const stagedPuts = [];
+const download = { received: 0, total: 0, postedAt: 0 };
+
+function countReceived(n) {
+  download.received += n;
+  const now = performance.now();
+  if (download.total && now - download.postedAt > 100) {
+    download.postedAt = now;
+    post({ type: "progress", received: Math.min(download.received, download.total), total: download.total });
+  }
+}
+
+async function stage(response) {
+  if (!response.ok || response.type !== "basic") return;
+  const copy = response.clone(); // before the caller reads its body
+  const url = new URL(response.url);
+  url.search = "";
+  url.hash = "";
+  const chunks = [];
+  const reader = copy.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    countReceived(value.length);
+  }
+  const cache = await staging;
+  if (!cache) return;
+  const type = copy.headers.get("Content-Type");
+  // The body is decoded: keep only its type (not the encoding or length it travelled with).
+  await cache.put(url.href, new Response(new Blob(chunks), { headers: type ? { "Content-Type": type } : {} }));
+}
+
+if (staging) {
+  const networkFetch = self.fetch.bind(self);
+  self.fetch = function fetchAndStage(input, init) {
+    const response = networkFetch(input, init);
+    const method = (init && init.method) || (input instanceof Request ? input.method : "GET");
+    if (method.toUpperCase() === "GET") {
+      stagedPuts.push(response.then(stage).catch((error) => console.warn("localpix: not staged:", error)));
+    }
+    return response;
+  };
+}
+
+/** After ready: the staged copies are all written (or there are none); the page tells sw.js. */
+async function stored() {
+  await Promise.all(stagedPuts);
+  post({ type: "stored" });
+}
 
 if (typeof loadPyodide === "undefined") importScripts(new URL("pyodide/pyodide.js", BASE).href);
 importScripts(new URL("decoders.js", BASE).href); // self.localpixDecoders (formats Pillow lacks here)
@@ -208,18 +277,23 @@ async function startEngine() {
   const started = performance.now();
   const phases = {};
   const mark = (name) => { phases[name] = Math.round(performance.now() - started); };
-  post({ type: "status", text: "Loading Python…" });
+  post({ type: "status", text: "Preparing the compressor…" });
   const info = await (await fetchOk(new URL("build-info.json", BASE))).json();
+  if (staging) {
+    download.total = Object.values(info.download || {}).reduce((a, b) => a + b, 0);
+    download.postedAt = performance.now();
+    post({ type: "progress", received: Math.min(download.received, download.total), total: download.total });
+  }
   // Everything unpacked below, fetched while Python boots.
   const archives = [info.engine_wheel, ...Object.values(info.lazy || {})].map(
     (path) => fetchOk(new URL(path, BASE)).then((response) => response.arrayBuffer()));
   archives.forEach((promise) => promise.catch(() => {})); // awaited below; no unhandled noise
   const pyodide = await startPython(info, phases);
   mark("python");
-  post({ type: "status", text: "Loading Pillow…" });
+  post({ type: "status", text: "Starting the compressor…" });
   await pyodide.loadPackage(info.load, { messageCallback: () => {} });
   mark("packages");
-  post({ type: "status", text: "Loading the localpix engine…" });
+  post({ type: "status", text: "Starting the compressor… almost ready" });
   // All fetched before "ready": nothing is left to fetch after it.
   const [engineWheel, ...lazyWheels] = await Promise.all(archives);
   const wheelPath = `/tmp/${info.engine_wheel.split("/").pop()}`;
@@ -258,6 +332,7 @@ async function startEngine() {
     startup: netTotals(true),
   });
   for (const task of afterReady.splice(0)) setTimeout(task, 0);
+  stored();
   return process;
 }
 

@@ -138,7 +138,8 @@ def test_a_batch_comes_back_clean_in_one_zip_and_nothing_is_sent(
     # Engines the pool started for the batch loaded the engine's own files from our server: the
     # meter shows them apart, as files and bytes, rather than leaving them out.
     if during:
-        expect(meter).to_contain_text("more engine")
+        expect(meter).to_contain_text("of the compressor started for the batch, from this app's")
+        expect(meter).to_contain_text("Nothing was sent.")
         assert int(meter.get_attribute("data-engine-load-requests")) >= len(during)
 
 

@@ -104,7 +104,7 @@ def test_heic_and_jpeg_xl_are_decoded_in_the_page_and_come_out_upright(
     meter = page.locator("#net-meter")
     expect(meter).to_have_attribute("data-requests", "0")  # the decoders are counted apart
     assert int(meter.get_attribute("data-decoder-requests") or 0) >= 4  # 2 files per decoder
-    expect(page.locator("#net-engines")).to_contain_text("image decoders loaded from this site")
+    expect(page.locator("#net-engines")).to_contain_text("image decoders for this file type")
     # Browsers can't show HEIC: the compare view shows the engine's upright PNG of the original.
     open_compare(page, "meta.heic")
     page.wait_for_function("() => document.querySelector('#compare-before').naturalWidth === 480")

@@ -13,9 +13,10 @@ from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from conftest import CORPUS, exiftool
+from test_precache import read_precache
 
 from .conftest import ENGINE_START_TIMEOUT_MS, PageTraffic, process_and_download
 from .proxy import LoggingProxy
@@ -34,7 +35,8 @@ def wait_for_engine(page: Page) -> float:
 
 
 def test_processing_a_photo_sends_nothing(
-    page: Page, server: str, proxy: LoggingProxy, traffic: PageTraffic, tmp_path: Path
+    page: Page, server: str, proxy: LoggingProxy, traffic: PageTraffic, tmp_path: Path,
+    dist: Path,
 ) -> None:
     server_host = urlsplit(server).netloc
     # The proxy serves the whole session: judge only what was logged from here on.
@@ -73,10 +75,19 @@ def test_processing_a_photo_sends_nothing(
     # 2. No page request at all between "engine ready" and a second after the saved download.
     # The one exception: Chromium's own service-worker update check (a bodiless GET of sw.js and
     # of the precache list it imports), which it runs ~1 s after a controlled page starts a worker.
+    # And the offline copy of what the engine did not need to start (the image decoders), which
+    # the service worker fetches once the engine is ready; the meter shows those apart.
     update_check = {server + "sw.js", server + "precache.js"}
+    offline_copy = {server + path for path in read_precache(dist)["later"]
+                    if path.startswith("decoders/")}
     during = [e for e in page_entries if e.time >= ready_at
-              and not (e.method == "GET" and not e.body_bytes and e.url in update_check)]
+              and not (e.method == "GET" and not e.body_bytes
+                       and e.url in update_check | offline_copy)]
     assert not during, f"the page made requests after the engine was ready: {during}"
+    copied = [e for e in page_entries if e.time >= ready_at and e.url in offline_copy]
+    if copied:
+        expect(page.locator("#net-meter")).to_have_attribute(
+            "data-offline-requests", str(len(copied)))
     # 3. The page never sent a body and never talked to any host but our loopback server.
     assert not [e for e in page_entries if e.body_bytes], "the page sent a request body"
     assert not [r for r in traffic.requests if r.has_body], "the page sent a request body"
