@@ -43,7 +43,7 @@ window.localpix = window.localpix || {};
     const sw = navigator.serviceWorker;
     // updateViaCache "none": sw.js and precache.js are always checked with the server, so a new
     // build is noticed on the next visit.
-    const registration = await sw.register("sw.js", { updateViaCache: "none" });
+    const registration = await sw.register(lp.scriptURL("sw.js"), { updateViaCache: "none" });
 
     if (registration.waiting && sw.controller) {
       // A newer build was installed during an earlier visit. Switch now, before any work starts
