@@ -107,3 +107,49 @@ def test_zlib_bomb_inside_the_limit_is_read_within_the_limit() -> None:
     assert inspect(data).width == 6000
     with pytest.raises(ImageTooLargeError):
         compress(data, CompressOptions(quality=70, max_pixels=10_000_000))
+
+
+@pytest.fixture
+def webp_hole(monkeypatch):
+    """Act as Pyodide's Pillow (libwebp 1.2.2, CVE-2023-4863) whatever Pillow runs the test."""
+    from localpix.pixels import decode
+
+    monkeypatch.setitem(decode._HOLES, "WEBP", ("webp", (99,), "CVE-2023-4863"))
+    decode.known_hole.cache_clear()
+    yield
+    decode.known_hole.cache_clear()
+
+
+def _bridge(data: bytes, request: dict) -> tuple[bytes, dict]:
+    import json
+
+    from localpix.adapters.bridge import process
+
+    output, response = process(data, json.dumps(request))
+    return output, json.loads(response)
+
+
+def test_a_decoder_with_a_known_hole_never_sees_the_strangers_bytes(webp_hole) -> None:
+    import io
+
+    from PIL import Image
+    from tests.conftest import CORPUS
+
+    data = (CORPUS / "formats" / "meta.webp").read_bytes()
+    # compress: refused in words, unless the page decoded the pixels (web/decoders.js)
+    _, refused = _bridge(data, {"mode": "compress", "options": {"quality": 80}})
+    assert not refused["ok"] and "CVE-2023-4863" in refused["error"]
+    assert "Strip only" in refused["error"]
+    with Image.open(io.BytesIO(data)) as im:  # stands in for the browser's decoder, which
+        coded = im.convert("RGBA")  # (in Chromium) ignores a WebP's Exif orientation
+    request = {"mode": "compress", "options": {"quality": 80}, "thumbnail": 64,
+               "decoded": {"format": "WEBP", "width": coded.width, "height": coded.height,
+                           "file_size": len(data)}}  # fmt: skip
+    output, done = _bridge(data + coded.tobytes(), request)
+    assert done["ok"] and done["thumbnail"].startswith("data:image/jpeg")  # our own WebP
+    with Image.open(io.BytesIO(output)) as out:  # orientation 6 applied, as natively
+        assert out.format == "WEBP" and out.size == (480, 640)
+        assert out.getexif().get(0x0112) in (None, 1)
+    # strip only: pure Python surgery, and no preview made from the stranger's coded image
+    cleaned, stripped = _bridge(data, {"mode": "clean", "thumbnail": 64})
+    assert stripped["ok"] and cleaned[:4] == b"RIFF" and "thumbnail" not in stripped

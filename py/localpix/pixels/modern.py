@@ -21,6 +21,9 @@ from ..registry import FORMATS, Format
 
 # Pillow's format name -> the record of a format decoded by an optional native package.
 MODERN = {f.pillow_format: f for f in FORMATS if f.decoder_package}
+# Formats whose pixels the page may decode for the engine: those above, and WebP, whose decoder
+# in Pyodide's Pillow has a known hole (pixels.decode.known_hole).
+PAGE_DECODED = {*MODERN, "WEBP"}
 # (format, width, height, RGBA bytes) the page decoded for the job running now (bridge.py).
 _PAGE_PIXELS: ContextVar[tuple[str, int, int, bytes] | None] = ContextVar("page_pixels",
                                                                           default=None)
@@ -78,7 +81,8 @@ def split_page_pixels(data: bytes, decoded: Any) -> tuple[bytes, AbstractContext
                                      int(decoded["height"]), int(decoded["file_size"]))
     except (TypeError, KeyError, ValueError) as exc:
         raise InvalidOptionsError("The decoded pixels came without their format and size.") from exc
-    if name not in MODERN or width < 1 or height < 1 or len(data) != size + 4 * width * height:
+    if name not in PAGE_DECODED or width < 1 or height < 1 or \
+            len(data) != size + 4 * width * height:  # fmt: skip
         raise InvalidOptionsError("The decoded pixels do not match their declared size.")
 
     @contextmanager
@@ -92,9 +96,22 @@ def split_page_pixels(data: bytes, decoded: Any) -> tuple[bytes, AbstractContext
     return data[:size], using()
 
 
+def page_image(fmt: Format, data: bytes, max_pixels: int) -> Image.Image | None:
+    """The pixels the page decoded for `data`, once its container has been read in pure Python
+    (damage named, pixel limit held); None when the page decoded none."""
+    from ..pipeline.inspect import inspect
+
+    if _PAGE_PIXELS.get() is None:
+        return None
+    inspect(data, max_pixels)
+    return _page_image(fmt.pillow_format, data)
+
+
 def _page_image(name: str, data: bytes) -> Image.Image | None:
-    """The page's upright sRGB pixels for this job (the browser applied irot/imir itself), with
-    the file's Exif minus its orientation, for the keep policy; None when the page decoded none."""
+    """The page's sRGB pixels for this job with the file's Exif, for the keep policy; None when
+    the page decoded none. AVIF's come upright (the browser applies irot/imir), so its Exif
+    orientation is dropped; Chromium ignores a WebP's Exif orientation, so compress applies it
+    to those pixels as to its own."""
     page = _PAGE_PIXELS.get()
     if page is None or page[0] != name:
         return None
@@ -103,10 +120,17 @@ def _page_image(name: str, data: bytes) -> Image.Image | None:
     image.format = name
     from ..containers import _heif
 
-    tiff = _heif.primary_exif(_heif.parse(data, MODERN[name].label, None)) if name == "AVIF" \
-        else None
+    if name == "AVIF":
+        tiff = _heif.primary_exif(_heif.parse(data, MODERN[name].label, None))
+    elif name == "WEBP":
+        from ..containers import webp
+
+        tiff = webp.exif_tiff(data)
+    else:
+        tiff = None
     kept = exif_block.rebuild(exif_block.parse(tiff), Keep(
-        orientation=False, color_profile=False, copyright=True, date_taken=True)) if tiff else None
+        orientation=name == "WEBP", color_profile=False, copyright=True, date_taken=True)) \
+        if tiff else None  # fmt: skip
     if kept:
         image.info["exif"] = b"Exif\0\0" + kept
     return image
