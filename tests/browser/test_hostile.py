@@ -7,9 +7,11 @@ marked failed with a Try again, and no other file is lost or done twice. Lean: o
 from __future__ import annotations
 
 import io
+import os
 import re
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 from tests.hostile_files import (
@@ -142,3 +144,58 @@ def test_bombs_fail_alone_and_a_dead_worker_is_replaced(
     expect(killed).to_have_attribute("data-status", re.compile("done"), timeout=300_000)
     expect(killed).to_have_attribute("data-runs", "2")
     expect(page.locator("body")).to_have_attribute("data-engine", "ready")
+
+
+def _renderer_rss_mb() -> float:
+    """The largest resident size among Chromium's renderer processes (the tab and its workers)."""
+    import subprocess
+
+    ps = subprocess.run(["ps", "-eo", "rss=,args="], capture_output=True, text=True).stdout
+    sizes = [int(line.split(None, 1)[0]) for line in ps.splitlines()
+             if "chromium" in line and "--type=renderer" in line]
+    return max(sizes, default=0) / 1024
+
+
+@pytest.mark.skipif(not os.environ.get("LOCALPIX_SLOW"), reason="slow: LOCALPIX_SLOW=1 runs it")
+def test_heavy_batch_of_500_with_a_50_mp_photo(page: Page, server: str, tmp_path: Path) -> None:
+    """Measured once, not timed: 500 files (a 50 MP photo, the bombs, hostile metadata, 480 small
+    photos) through one engine. Prints the wall time and the tab's peak resident memory."""
+    import threading
+    import time
+
+    big = tmp_path / "fifty-mp.jpg"
+    Image.linear_gradient("L").resize((8660, 5774)).convert("RGB").save(big, quality=90)
+    files = [big]
+    for name, data in (("bomb.gif", gif_bomb()), ("bomb.jpg", jpeg_bomb()),
+                       ("zlib-bomb.png", png_bomb(20_000, 20_000)), ("text.png", hostile_png()),
+                       (MARKUP_NAME, hostile_jpeg())):  # fmt: skip
+        (tmp_path / name).write_bytes(data)
+        files.append(tmp_path / name)
+    small = sorted((CORPUS / "photos").glob("*.jpg"))
+    while len(files) < 500:
+        source = small[len(files) % len(small)]
+        copy = tmp_path / f"{len(files):03d}-{source.name}"
+        copy.write_bytes(source.read_bytes())
+        files.append(copy)
+    page.goto(server + "?workers=1")
+    wait_for_engine(page)
+    peak = [0.0]
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _renderer_rss_mb())
+            time.sleep(0.5)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    started = time.monotonic()
+    page.locator("#file").set_input_files(files)
+    wait_finished(page, len(files), timeout=3_600_000)
+    elapsed = time.monotonic() - started
+    done.set()
+    watcher.join()
+    errors = page.locator(".file[data-status='error']").count()
+    print(f"500-file batch: {elapsed:.0f} s, {errors} errors, peak renderer RSS {peak[0]:.0f} MB")
+    assert errors == 3  # the three bombs; everything else, the 50 MP photo included, is done
+    expect(row(page, big.name)).to_have_attribute("data-status", re.compile("done"))
