@@ -211,6 +211,9 @@ def build(dist: Path) -> Path:
         "form-action 'none'",
         "base-uri 'none'",
         "object-src 'none'",
+        # localpix: web/boot.js and worker.js; localpix-singlefile: the boot scripts' Blobs
+        "require-trusted-types-for 'script'",
+        "trusted-types localpix localpix-singlefile",
     ])
     page = CSP_RE.sub(lambda m: m.group(1) + policy + m.group(3), page, count=1)
     out = dist / OUTPUT_NAME

@@ -98,7 +98,10 @@ def test_strict_policy_with_a_hash_for_every_inline_script_and_style(
     _, parsed = page
     directives = policy(parsed)
     assert set(directives) == {"default-src", "script-src", "worker-src", "connect-src", "img-src",
-                               "style-src", "form-action", "base-uri", "object-src"}
+                               "style-src", "form-action", "base-uri", "object-src",
+                               "require-trusted-types-for", "trusted-types"}
+    assert directives["require-trusted-types-for"] == ["'script'"]
+    assert sorted(directives["trusted-types"]) == ["localpix", "localpix-singlefile"]
     assert directives["default-src"] == ["'none'"]
     assert directives["worker-src"] == ["blob:"]
     assert sorted(directives["connect-src"]) == ["blob:", "data:"]

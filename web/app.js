@@ -900,6 +900,9 @@ window.localpix = window.localpix || {};
   }
 
   lp.jobs = jobs; // for debugging from the console
+  // Also for the console, and for tests/browser/test_hostile.py, which kills a busy worker the
+  // way a crash does. Only the page's own scripts can reach it (CSP, Trusted Types).
+  lp.enginePool = () => pool;
   // DOMContentLoaded fires after every deferred script ran (offline.js may replace createWorker).
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();

@@ -6,11 +6,27 @@
 window.localpix = window.localpix || {};
 
 (function (lp) {
+  // Trusted Types (the CSP's require-trusted-types-for 'script'): no string can become a script,
+  // so injected markup runs nothing. Script URLs come only from this policy, which allows only
+  // the app's own .js files beside this page; every other script sink stays closed.
+  const appRoot = new URL("./", document.baseURI);
+  const policy = self.trustedTypes ? self.trustedTypes.createPolicy("localpix", {
+    createScriptURL(url) {
+      const target = new URL(url, appRoot);
+      if (target.origin !== "null" && target.href.startsWith(appRoot.href) && target.pathname.endsWith(".js")) {
+        return target.href;
+      }
+      throw new TypeError(`localpix: refused to run ${url} as a script: not one of the app's own files`);
+    },
+  }) : null;
+  /** A script URL the browser will accept (a TrustedScriptURL where Trusted Types exist). */
+  lp.scriptURL = (url) => (policy ? policy.createScriptURL(url) : url);
+
   if (lp.createWorker || typeof Worker === "undefined") return;
   let early;
   try {
     // Named: the first engine is the one that hands its downloads to the offline copy (worker.js).
-    early = { worker: new Worker("worker.js", { name: "localpix-first" }), events: [] };
+    early = { worker: new Worker(lp.scriptURL("worker.js"), { name: "localpix-first" }), events: [] };
   } catch {
     return; // the pool will try again and report the failure
   }

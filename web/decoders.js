@@ -1,9 +1,10 @@
 // Decoding, in the worker, what Pyodide's Pillow cannot, so that "compress" works for it in the
 // page. The engine decides which files need it: its answer to a compress request says
-// `decode: "HEIF" | "AVIF" | "JXL"` when nothing in Python decodes the format, and the worker
-// then sends the same request again with the pixels decoded here after the file's bytes (see
-// `decoded` in py/localpix/adapters/bridge.py). AVIF: the browser's own decoder (nothing is
-// fetched). HEIC: libheif (npm libheif-js) and JPEG XL: libjxl (npm @jsquash/jxl), from
+// `decode: "HEIF" | "AVIF" | "JXL" | "WEBP"` when nothing in Python decodes the format (or must
+// not: Pyodide's libwebp 1.2.2 has CVE-2023-4863, pixels/decode.py), and the worker then sends
+// the same request again with the pixels decoded here after the file's bytes (see `decoded` in
+// py/localpix/adapters/bridge.py). AVIF and still WebP: the browser's own decoder (nothing is
+// fetched; Chromium ignores a WebP's EXIF orientation, which the engine then applies). HEIC: libheif (npm libheif-js) and JPEG XL: libjxl (npm @jsquash/jxl), from
 // dist/decoders/ on this site, fetched the first time such a file is compressed and kept for the
 // worker's life. Both return sRGB RGBA; libheif and the browser apply irot/imir, libjxl leaves
 // the EXIF orientation to the engine, as natively.
@@ -39,7 +40,7 @@ self.localpixDecoders = (() => {
   }
 
   async function heifDecoder() {
-    importScripts(new URL("libheif.js", FOLDER).href); // self.libheif, an Emscripten factory
+    importScripts(SCRIPTS.createScriptURL("decoders/libheif.js")); // self.libheif (Emscripten)
     const lib = await self.libheif({ wasmBinary: await wasmBinary("libheif.wasm") });
     return async (bytes) => {
       const decoder = new lib.HeifDecoder();
@@ -61,7 +62,7 @@ self.localpixDecoders = (() => {
   }
 
   async function jxlDecoder() {
-    importScripts(new URL("jxl_dec.js", FOLDER).href); // self.localpixJxlDecoder (scripts/runtime.py)
+    importScripts(SCRIPTS.createScriptURL("decoders/jxl_dec.js")); // self.localpixJxlDecoder
     const module = await self.localpixJxlDecoder({
       noInitialRun: true, wasmBinary: await wasmBinary("jxl_dec.wasm"),
     });
@@ -72,7 +73,12 @@ self.localpixDecoders = (() => {
     };
   }
 
-  const DECODERS = { AVIF: () => browserDecoder("image/avif"), HEIF: heifDecoder, JXL: jxlDecoder };
+  const DECODERS = {
+    AVIF: () => browserDecoder("image/avif"),
+    WEBP: () => browserDecoder("image/webp"),
+    HEIF: heifDecoder,
+    JXL: jxlDecoder,
+  };
 
   /** {format, width, height, rgba} of `bytes`, a file the engine asked pixels for, or
    *  {error} in words when it cannot be decoded here. */

@@ -58,7 +58,7 @@ window.localpix = window.localpix || {};
     });
     // updateViaCache "none": sw.js and precache.js are always checked with the server, so a new
     // build is noticed on the next visit.
-    const registration = await sw.register("sw.js", { updateViaCache: "none" });
+    const registration = await sw.register(lp.scriptURL("sw.js"), { updateViaCache: "none" });
     let told = null;
     tellEngineStored = () => {
       const worker = registration.installing || registration.waiting || registration.active;

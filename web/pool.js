@@ -8,7 +8,7 @@ window.localpix = window.localpix || {};
   // The single-file build replaces this one function; nothing else may call `new Worker`.
   if (!lp.createWorker) {
     lp.createWorker = function createWorker() {
-      return new Worker("worker.js");
+      return new Worker(lp.scriptURL("worker.js"));
     };
   }
 

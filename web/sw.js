@@ -14,7 +14,14 @@
 //   to take over at the start of a visit when that page is the only one open (then reloads once).
 "use strict";
 
-importScripts("precache.js"); // self.LOCALPIX_PRECACHE = {version, files: {path: sha256 hex}}
+// Trusted Types (the CSP sent with sw.js): the one script this worker imports, by name.
+const SCRIPTS = self.trustedTypes ? self.trustedTypes.createPolicy("localpix", {
+  createScriptURL(url) {
+    if (url === "precache.js") return url;
+    throw new TypeError(`localpix: refused to import ${url}`);
+  },
+}) : { createScriptURL: (url) => url };
+importScripts(SCRIPTS.createScriptURL("precache.js")); // self.LOCALPIX_PRECACHE = {version, files: {path: sha256 hex}}
 
 const { version: VERSION, files: FILES, later: LATER = [] } = self.LOCALPIX_PRECACHE;
 const SCOPE = new URL("./", self.location.href);

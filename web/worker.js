@@ -95,8 +95,23 @@ async function stored() {
   post({ type: "stored" });
 }
 
-if (typeof loadPyodide === "undefined") importScripts(new URL("pyodide/pyodide.js", BASE).href);
-importScripts(new URL("decoders.js", BASE).href); // self.localpixDecoders (formats Pillow lacks here)
+// Trusted Types (the CSP sent with worker.js): importScripts takes only URLs from this policy,
+// which allows the app's own .js files under BASE and nothing else.
+const SCRIPTS = self.trustedTypes ? self.trustedTypes.createPolicy("localpix", {
+  createScriptURL(url) {
+    const target = new URL(url, BASE);
+    if (target.href.startsWith(BASE.href) && target.pathname.endsWith(".js")) return target.href;
+    throw new TypeError(`localpix: refused to import ${url}: not one of the app's own files`);
+  },
+}) : { createScriptURL: (url) => url };
+
+if (typeof loadPyodide === "undefined") {
+  // pyodide.asm.js first, through the policy: then loadPyodide finds _createPyodideModule and
+  // imports no script itself (its own importScripts of a plain string would be refused).
+  importScripts(SCRIPTS.createScriptURL("pyodide/pyodide.asm.js"));
+  importScripts(SCRIPTS.createScriptURL("pyodide/pyodide.js"));
+}
+importScripts(SCRIPTS.createScriptURL("decoders.js")); // self.localpixDecoders (formats Pillow lacks here)
 
 if (performance.setResourceTimingBufferSize) performance.setResourceTimingBufferSize(10000);
 

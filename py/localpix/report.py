@@ -5,6 +5,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from .metadata.text import visible
+
+# No label or value a person sees is longer than this, whichever module made it (previews are
+# cut far shorter by metadata.text.short; this bounds anything that skipped it).
+MAX_SHOWN = 400
+
 Category = Literal[
     "location",  # GPS, XMP GPS
     "device",  # make, model, serials, owner/artist, software
@@ -34,6 +40,14 @@ class Finding:
     # A stable id for findings the page reasons about (the wording of `label` may change):
     # "gps_position" for a GPS position, wherever it was read. "" for the rest.
     key: str = ""
+
+    def __post_init__(self) -> None:
+        # Labels and values quote files made by others: shown as visible text, bounded.
+        for name in ("label", "value"):
+            text = getattr(self, name)
+            shown = visible(text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "…")
+            if shown != text:
+                object.__setattr__(self, name, shown)
 
 
 @dataclass(frozen=True)

@@ -166,7 +166,8 @@ def test_page_and_server_declare_the_same_strict_policy(dist: Path) -> None:
     header = {d.strip() for d in served.split(";")} - {"frame-ancestors 'none'"}
     assert header == {d.strip() for d in meta.group(1).split(";")}
     for directive in ("script-src 'self' 'wasm-unsafe-eval'", "connect-src 'self'",
-                      "form-action 'none'", "default-src 'none'", "worker-src 'self'"):
+                      "form-action 'none'", "default-src 'none'", "worker-src 'self'",
+                      "require-trusted-types-for 'script'", "trusted-types localpix"):
         assert directive in header
     assert "unsafe-eval'" not in served.replace("wasm-unsafe-eval", "")
     assert "http" not in served, "no outside origin may appear in the policy"

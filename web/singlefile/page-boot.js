@@ -9,6 +9,15 @@
   const BASE = "https://localpix.invalid/";
   let embedded = null;
 
+  // Trusted Types: the one script this page makes itself (the worker's boot, as a Blob).
+  let bootUrl = null;
+  const policy = self.trustedTypes ? self.trustedTypes.createPolicy("localpix-singlefile", {
+    createScriptURL(url) {
+      if (url === bootUrl) return url;
+      throw new TypeError(`localpix single file: refused to run ${url} as a script`);
+    },
+  }) : { createScriptURL: (url) => url };
+
   function assets() {
     if (!embedded) {
       const files = {};
@@ -16,8 +25,8 @@
         files[block.dataset.path] = block.textContent;
       }
       const boot = document.getElementById("localpix-worker-boot").textContent;
-      const bootUrl = URL.createObjectURL(new Blob([boot], { type: "text/javascript" }));
-      embedded = { files, bootUrl };
+      bootUrl = URL.createObjectURL(new Blob([boot], { type: "text/javascript" }));
+      embedded = { files, bootUrl: policy.createScriptURL(bootUrl) };
     }
     return embedded;
   }

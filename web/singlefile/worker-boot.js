@@ -20,6 +20,15 @@
   let base = null;
   const files = new Map(); // absolute URL without query/fragment -> Uint8Array
   const blobUrls = new Map();
+  // Trusted Types (this worker inherits the page's CSP): only the Blobs made here from embedded
+  // scripts may be imported.
+  const made = new Set();
+  const policy = self.trustedTypes ? self.trustedTypes.createPolicy("localpix-singlefile", {
+    createScriptURL(url) {
+      if (made.has(url)) return url;
+      throw new TypeError(`localpix single file: refused to import ${url}`);
+    },
+  }) : { createScriptURL: (url) => url };
 
   function fail(error) {
     // The engine worker's own protocol (see worker.js): the page shows the error.
@@ -59,7 +68,9 @@
     if (!blobUrls.has(url)) {
       const bytes = files.get(url);
       if (!bytes) throw new TypeError(`localpix single file: script not embedded: ${url}`);
-      blobUrls.set(url, URL.createObjectURL(new Blob([bytes], { type: "text/javascript" })));
+      const blobUrl = URL.createObjectURL(new Blob([bytes], { type: "text/javascript" }));
+      made.add(blobUrl);
+      blobUrls.set(url, policy.createScriptURL(blobUrl));
     }
     return blobUrls.get(url);
   }

@@ -116,16 +116,16 @@ def _response(result: Result, name: str, options: CompressOptions, thumb: int | 
         "before": result.before.to_dict(),
         "after": result.after.to_dict() if result.after is not None else None,
         "removed": [asdict(f) for f in result.removed],
-        **(_thumbnail(result.data, thumb) if result.data else {}),
+        **(_thumbnail(result.data, thumb, result.reencoded) if result.data else {}),
     })  # fmt: skip
 
 
-def _thumbnail(output: bytes, side: int | None) -> dict[str, str]:
+def _thumbnail(output: bytes, side: int | None, own: bool) -> dict[str, str]:
     """{"thumbnail": data URL} when asked for; a preview that fails costs only the preview."""
     if not side:
         return {}
     try:
-        return {"thumbnail": thumbnail(output, side)}
+        return {"thumbnail": thumbnail(output, side, own)}
     except LocalpixError:
         return {}
 

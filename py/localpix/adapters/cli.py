@@ -4,12 +4,20 @@
 
 The only module of the package that touches the filesystem. Inputs are never overwritten: the
 output folder may not contain any of them, and existing outputs are kept unless --overwrite.
-Exit status: 0 all done, 1 some files failed, 2 bad usage (nothing written).
+Nothing is ever half-written: each output appears at its name all at once (a temporary name in
+the same folder, then a link), so a run killed at any moment leaves only complete files and
+temporaries the next run deletes. Running the same command again is how an interrupted batch is
+resumed: an input whose output already stands at its name (a file of the output's format) is
+done and skipped, unless --overwrite. A full disk or an output folder that cannot be written
+stops the batch at once with what to do.
+Exit status: 0 all done, 1 some files failed (or the output cannot be written), 2 bad usage
+(nothing written).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import re
@@ -139,10 +147,22 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
     kind: str | None = None
+    skipped: bool = False  # done by an earlier run: its output was already in place
 
 
 class UsageError(Exception):
     """Refuse to start (exit 2): nothing has been written."""
+
+
+class CannotWriteError(Exception):
+    """The output folder takes no more files (full, read-only, not ours): stop the batch."""
+
+
+# Write errors that no other file will escape: a full disk or quota, a file size limit, a
+# read-only filesystem, a folder without write permission.
+_FATAL_WRITE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM}
+# Enough of a file to tell its format (each container's signature check reads its start).
+_HEAD = 1 << 16
 
 
 def collect(inputs: Iterable[Path], outdir: Path) -> list[Task]:
@@ -252,12 +272,90 @@ def output_path(outdir: Path, task: Task, out_format: str, claimed: set[Path]) -
     return candidate
 
 
+def _format_of(path: Path) -> str | None:
+    try:
+        with path.open("rb") as file:
+            return registry.detect(file.read(_HEAD)).name
+    except (OSError, LocalpixError):
+        return None
+
+
+def finished_output(outdir: Path, task: Task, mode: Mode, options: CompressOptions,
+                    claimed: set[Path]) -> Path | None:
+    """Where an earlier run already put this input's output, if it did: a file of a format
+    the run could have produced, at the name it would have taken. Outputs appear all at once,
+    so such a file is complete."""
+    source = _format_of(task.source)
+    if source is None:
+        return None
+    formats = [source] if mode == "clean" else [
+        options.format or registry.record(source).compress_to, source]  # the cleaned original
+    for fmt in dict.fromkeys(formats):
+        path = outdir / task.relative.parent / output_name(task.relative.name, fmt)
+        if path.resolve() not in claimed and path.is_file() and _format_of(path) == fmt:
+            claimed.add(path.resolve())
+            return path
+    return None
+
+
+def sweep_temporaries(outdir: Path) -> int:
+    """Delete the temporaries of runs that were killed mid-write (their process is gone);
+    how many. A running process's temporaries are left alone."""
+    removed = 0
+    for temp in outdir.rglob(".localpix-*.tmp"):
+        owner = temp.name.split("-")[1]
+        if owner.isdigit() and _alive(int(owner)):
+            continue
+        try:
+            temp.unlink()
+            removed += 1
+        except FileNotFoundError:
+            pass
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def check_writable(outdir: Path) -> None:
+    """Refuse to start a batch whose outputs cannot be written (CannotWriteError)."""
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(dir=outdir, prefix=f".localpix-{os.getpid()}-",
+                                         suffix=".tmp")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        raise CannotWriteError(_cannot_write(outdir, exc)) from exc
+
+
+def _cannot_write(where: Path, exc: OSError) -> str:
+    why = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+           errno.EFBIG: "the file is larger than this process may write",
+           errno.EROFS: "it is on a read-only filesystem"}.get(exc.errno or 0)  # fmt: skip
+    if why is None and exc.errno in (errno.EACCES, errno.EPERM):
+        why = "you have no permission to write there"
+    reason = why or exc.strerror or str(exc)
+    return (f"cannot write to the output folder {where} ({reason}). Free some space or choose "
+            "another folder with -o, then run the same command again: files already finished "
+            "are kept and not redone.")
+
+
 def write_output(path: Path, data: bytes, overwrite: bool) -> None:
-    """Write without ever leaving a half-written file; refuse an existing file unless told."""
+    """Write without ever leaving a half-written file; refuse an existing file unless told.
+    The temporary's name carries this process's id, so a later run can tell it was orphaned."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if not overwrite and path.exists():
         raise FileExistsError(f"{path} already exists (use --overwrite to replace it)")
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".localpix-", suffix=".tmp")
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".localpix-{os.getpid()}-",
+                                    suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
             file.write(data)
@@ -284,6 +382,9 @@ class Progress:
         if outcome.error:
             self._clear()
             print(f"localpix: {outcome.input}: {outcome.error}", file=self.stream)
+        elif outcome.skipped and not self.tty:
+            print(f"[{self.done}/{self.total}] {outcome.input}: done by an earlier run "
+                  f"({outcome.output}, kept; --overwrite redoes it)", file=self.stream)
         elif not self.tty:
             print(f"[{self.done}/{self.total}] {outcome.input} -> {outcome.output} "
                   f"({_human(outcome.input_bytes or 0)} -> {_human(outcome.output_bytes or 0)})",
@@ -357,14 +458,30 @@ def main(argv: list[str] | None = None) -> int:
     if not tasks:
         print("localpix: no image files found in the given folders.", file=sys.stderr)
         return 1
-    outdir.mkdir(parents=True, exist_ok=True)
+    try:
+        check_writable(outdir)
+    except CannotWriteError as exc:
+        print(f"localpix: {exc}", file=sys.stderr)
+        return 1
+    sweep_temporaries(outdir)
 
     progress = Progress(len(tasks), sys.stderr)
     outcomes: list[Outcome] = []
     claimed: set[Path] = set()
+    pending: list[Task] = []
+    for task in tasks:
+        done = None if args.overwrite else finished_output(outdir, task, mode, options, claimed)
+        if done is None:
+            pending.append(task)
+            continue
+        outcome = Outcome(input=str(task.source), output=str(done), skipped=True,
+                          input_bytes=task.source.stat().st_size,
+                          output_bytes=done.stat().st_size)  # fmt: skip
+        outcomes.append(outcome)
+        progress.step(outcome)
     jobs = args.jobs or default_jobs()
     try:
-        for task, result in zip(tasks, _run_all(tasks, mode, options, jobs), strict=True):
+        for task, result in zip(pending, _run_all(pending, mode, options, jobs), strict=True):
             outcome = Outcome(**result["outcome"])
             outcome.input = str(task.source)
             if result["data"] is not None and outcome.format is not None:
@@ -375,14 +492,22 @@ def main(argv: list[str] | None = None) -> int:
                 except FileExistsError as exc:
                     outcome.error, outcome.kind = str(exc), "FileExistsError"
                 except OSError as exc:
+                    if exc.errno in _FATAL_WRITE:
+                        raise CannotWriteError(_cannot_write(path.parent, exc)) from exc
                     outcome.error = f"cannot write {path} ({exc.strerror or exc})"
                     outcome.kind = type(exc).__name__
             outcomes.append(outcome)
             progress.step(outcome)
     except KeyboardInterrupt:
         progress.finish()
-        print("localpix: interrupted.", file=sys.stderr)
+        print("localpix: interrupted; run the same command again to finish the rest.",
+              file=sys.stderr)
         return 130
+    except CannotWriteError as exc:
+        progress.finish()
+        print(f"localpix: {exc}", file=sys.stderr)
+        finish(outcomes, None)
+        return 1
     progress.finish()
     return finish(outcomes, args.report)
 
@@ -391,11 +516,13 @@ def finish(outcomes: list[Outcome], report_path: Path | None) -> int:
     """Print the summary line, write the JSON report if asked; the exit status."""
     failed = [o for o in outcomes if o.error]
     done = [o for o in outcomes if not o.error]
+    skipped = sum(o.skipped for o in outcomes)
     before = sum(o.input_bytes or 0 for o in done)
     after = sum(o.output_bytes or 0 for o in done)
     saved = 100 * (before - after) / before if before else 0.0
-    print(f"{len(outcomes)} files, {len(failed)} failed, {_human(before)} -> {_human(after)}, "
-          f"saved {saved:.0f}%")  # fmt: skip
+    earlier = f" ({skipped} done by an earlier run, kept)" if skipped else ""
+    print(f"{len(outcomes)} files{earlier}, {len(failed)} failed, {_human(before)} -> "
+          f"{_human(after)}, saved {saved:.0f}%")  # fmt: skip
     if report_path is not None:
         report = {
             "files": [asdict(o) for o in outcomes],

@@ -76,6 +76,19 @@ def _exif(body: bytes) -> exif_block.Exif | None:
     return exif_block.parse(body.removeprefix(b"Exif\0\0"))  # some writers keep the JPEG prefix
 
 
+def exif_tiff(data: bytes) -> bytes | None:
+    """The TIFF block of the file's first EXIF chunk, if it has one."""
+    for kind, start, stop in _parse(data, None)[0]:
+        if kind == b"EXIF":
+            return data[start + 8 : stop].removeprefix(b"Exif\0\0")
+    return None
+
+
+def is_animated(data: bytes) -> bool:
+    """Whether the file holds an animation (frames in ANMF chunks), not a still image."""
+    return any(kind == b"ANMF" for kind, _, _ in _parse(data, None)[0])
+
+
 def inspect(data: bytes) -> tuple[int, int, list[Finding]]:
     chunks, width, height, end = _parse(data, None)
     findings: list[Finding] = []

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import importlib
 import io
+import re
 import struct
 import warnings
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 
-from PIL import Image
+from PIL import Image, features
 
 from ..errors import (
     CorruptImageError,
+    DecoderMissingError,
     ImageTooLargeError,
     LocalpixError,
     TruncatedImageError,
@@ -28,6 +31,47 @@ from ..registry import FORMATS, detect, not_an_image_message
 for _fmt in FORMATS:
     for _plugin in _fmt.pillow_plugins:
         importlib.import_module(f"PIL.{_plugin}")
+
+
+# Decoders of untrusted bytes with a known memory-safety hole in some Pillow builds: Pillow's
+# format -> (its library in PIL.features, the first fixed version, the CVE). Pyodide 0.27's
+# Pillow 10.2 has libwebp 1.2.2, whose lossless decoder overflows a heap buffer on a crafted file
+# (CVE-2023-4863); there, WebP is decoded by the browser (web/decoders.js) and never by Pillow.
+_HOLES: dict[str, tuple[str, tuple[int, ...], str]] = {
+    "WEBP": ("webp", (1, 3, 2), "CVE-2023-4863"),
+}
+
+
+@cache
+def known_hole(pillow_format: str) -> str | None:
+    """The CVE when this Pillow's decoder for `pillow_format` has a known hole, else None."""
+    if pillow_format not in _HOLES:
+        return None
+    library, fixed, cve = _HOLES[pillow_format]
+    version = features.version(library)
+    if version is None:
+        return None
+    return cve if tuple(int(n) for n in re.findall(r"\d+", version)[:3]) < fixed else None
+
+
+def refuse_known_hole(data: bytes) -> None:
+    """If `data` is in a format whose decoder here has a known hole: DecoderMissingError for a
+    still WebP (the page's browser decodes it instead, web/decoders.js), else a refusal."""
+    fmt = detect(data)
+    hole = known_hole(fmt.pillow_format)
+    if not hole:
+        return
+    why = (f"This engine's {fmt.label} decoder has a known security hole ({hole}), so it never "
+           f"decodes {fmt.label} files")
+    way_out = ("'Strip only' still removes its metadata without decoding it; to convert it, "
+               "use the localpix command line.")
+    from ..containers import webp
+
+    if fmt.pillow_format == "WEBP" and not webp.is_animated(data):
+        raise DecoderMissingError(f"{why}. {way_out}", fmt.pillow_format, fmt.label)
+    raise UnsupportedFormatError(
+        f"{why}, and an animated {fmt.label} is not decoded by the browser for it either. "
+        + way_out)
 
 
 @contextmanager
@@ -78,6 +122,13 @@ def open_header(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Imag
         raise UnsupportedFormatError(
             f"localpix cannot decode the pixels of {fmt.label} files here."
         )
+    elif known_hole(fmt.pillow_format):
+        from .modern import page_image  # the pixels the browser decoded instead
+
+        decoded = page_image(fmt, data, max_pixels)
+        if decoded is not None:
+            return decoded
+        refuse_known_hole(data)
     with pillow_errors():
         # Pillow's own bomb guard would stop at its global limit; ours is the one that counts.
         saved_limit = Image.MAX_IMAGE_PIXELS

@@ -21,6 +21,9 @@ from ..registry import FORMATS, Format
 
 # Pillow's format name -> the record of a format decoded by an optional native package.
 MODERN = {f.pillow_format: f for f in FORMATS if f.decoder_package}
+# Formats whose pixels the page may decode for the engine: those above, and WebP, whose decoder
+# in Pyodide's Pillow has a known hole (pixels.decode.known_hole).
+PAGE_DECODED = {*MODERN, "WEBP"}
 # (format, width, height, RGBA bytes) the page decoded for the job running now (bridge.py).
 _PAGE_PIXELS: ContextVar[tuple[str, int, int, bytes] | None] = ContextVar("page_pixels",
                                                                           default=None)
@@ -80,7 +83,8 @@ def split_page_pixels(data: bytes, decoded: Any) -> tuple[bytes, AbstractContext
                                      int(decoded["height"]), int(decoded["file_size"]))
     except (TypeError, KeyError, ValueError) as exc:
         raise InvalidOptionsError("The decoded pixels came without their format and size.") from exc
-    if name not in MODERN or width < 1 or height < 1 or len(data) != size + 4 * width * height:
+    if name not in PAGE_DECODED or width < 1 or height < 1 or \
+            len(data) != size + 4 * width * height:  # fmt: skip
         raise InvalidOptionsError("The decoded pixels do not match their declared size.")
 
     @contextmanager
@@ -94,33 +98,51 @@ def split_page_pixels(data: bytes, decoded: Any) -> tuple[bytes, AbstractContext
     return data[:size], using()
 
 
+def page_image(fmt: Format, data: bytes, max_pixels: int) -> Image.Image | None:
+    """The pixels the page decoded for `data`, once its container has been read in pure Python
+    (damage named, pixel limit held); None when the page decoded none."""
+    from ..pipeline.inspect import inspect
+
+    if _PAGE_PIXELS.get() is None:
+        return None
+    inspect(data, max_pixels)
+    return _page_image(fmt.pillow_format, data)
+
+
 def _page_image(name: str, data: bytes) -> Image.Image | None:
     """The page's sRGB pixels for this job, with the file's Exif for the keep policy; None when
-    the page decoded none. HEIF and AVIF decoders apply irot/imir themselves, so their pixels
-    are upright and the Exif loses its orientation; JPEG XL's decoder leaves the EXIF
-    orientation to compress, as natively."""
+    the page decoded none. The HEIF and AVIF decoders (libheif, the browser) apply irot/imir, so
+    those pixels are upright and the Exif's orientation is dropped; libjxl and Chromium's WebP
+    decoder ignore the EXIF orientation, so compress applies it to theirs, as to its own."""
     page = _PAGE_PIXELS.get()
     if page is None or page[0] != name:
         return None
     _, width, height, rgba = page
     image = Image.frombuffer("RGBA", (width, height), rgba, "raw", "RGBA", 0, 1)
     image.format = name
-    if name == "JXL":
-        from ..containers import jxl
-
-        tiff = jxl.primary_exif(data)
-    else:
-        from ..containers import _heif
-
-        tiff = _heif.primary_exif(_heif.parse(data, MODERN[name].label, None))
-    parsed = exif_block.parse(tiff) if tiff else None
-    if parsed is None:
-        return image
-    if name == "JXL":
-        image.info["exif"] = b"Exif\0\0" + tiff
-        return image
-    kept = exif_block.rebuild(parsed, Keep(
-        orientation=False, color_profile=False, copyright=True, date_taken=True))
+    tiff = _exif_tiff(name, data)
+    kept = exif_block.rebuild(exif_block.parse(tiff), Keep(
+        orientation=name in _ORIENTED_BY_ENGINE, color_profile=False, copyright=True,
+        date_taken=True)) if tiff else None  # fmt: skip
     if kept:
         image.info["exif"] = b"Exif\0\0" + kept
     return image
+
+
+# Formats whose page decoder leaves the EXIF orientation to compress.
+_ORIENTED_BY_ENGINE = frozenset({"JXL", "WEBP"})
+
+
+def _exif_tiff(name: str, data: bytes) -> bytes | None:
+    """The TIFF block of the Exif describing the file's (primary) image, if any."""
+    if name == "JXL":
+        from ..containers import jxl
+
+        return jxl.primary_exif(data)
+    if name == "WEBP":
+        from ..containers import webp
+
+        return webp.exif_tiff(data)
+    from ..containers import _heif
+
+    return _heif.primary_exif(_heif.parse(data, MODERN[name].label, None))

@@ -8,15 +8,19 @@ import io
 
 from PIL import Image, ImageOps
 
-from .decode import pillow_errors
+from .decode import pillow_errors, refuse_known_hole
 
 MAX_SIDE = 256  # the page asks for ~2x its row thumbnail size; anything more is a mistake
 QUALITY = 70
 
 
-def thumbnail(data: bytes, side: int) -> str:
-    """A JPEG data: URL at most `side` px on its longer side, upright, without metadata."""
+def thumbnail(data: bytes, side: int, own: bool = False) -> str:
+    """A JPEG data: URL at most `side` px on its longer side, upright, without metadata.
+    `own`: localpix encoded `data` itself; otherwise (a cleaned file is still the stranger's
+    coded image) a decoder with a known hole here is not used."""
     side = max(16, min(int(side), MAX_SIDE))
+    if not own:
+        refuse_known_hole(data)
     with pillow_errors(), Image.open(io.BytesIO(data)) as im:
         im.draft("RGB", (side * 2, side * 2))  # JPEG: decode at 1/2..1/8 size, much faster
         im = ImageOps.exif_transpose(im)

@@ -1,0 +1,201 @@
+"""Hostile files in the page: markup in a file name and in every metadata family, 1 MB strings,
+control characters and a right-to-left override are shown as plain, truncated text and run
+nothing (Trusted Types enforced, in the page and in the engine worker); decompression bombs each
+get their own clear error among good files; a worker that dies mid-job is replaced, its file
+marked failed with a Try again, and no other file is lost or done twice. Lean: one engine."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from playwright.sync_api import Page, expect
+from tests.hostile_files import (
+    billion_laughs,
+    gif_bomb,
+    hostile_jpeg,
+    hostile_png,
+    jpeg_bomb,
+    png_bomb,
+)
+
+from conftest import CORPUS
+
+from .conftest import PageTraffic
+from .test_app import download, row, wait_finished
+from .test_zero_upload import wait_for_engine
+
+MARKUP_NAME = "<img src=x onerror=document.title='pwned'>.jpg"
+
+TRUSTED_TYPES = """() => {
+    try { document.createElement("div").innerHTML = "<img src=x>"; return "assigned"; }
+    catch (error) { return error.name; }
+}"""
+WORKER_TRUSTED_TYPES = """() => {
+    try { importScripts("data:text/javascript,self.injected=1"); return "imported"; }
+    catch (error) { return error.name; }
+}"""
+# What a crash looks like to the pool: the worker is gone and its error event fires.
+KILL_BUSY_WORKER = """(name) => {
+    const pool = window.localpix.enginePool();
+    const slot = pool.workers.find((w) => w.state === "busy" && w.job && w.job.name === name);
+    if (!slot) return false;
+    slot.worker.terminate();
+    slot.worker.dispatchEvent(new ErrorEvent("error", { message: "killed by the test" }));
+    return true;
+}"""
+
+
+def test_markup_and_invisible_characters_are_shown_as_text_and_run_nothing(
+    page: Page, server: str, traffic: PageTraffic, tmp_path: Path
+) -> None:
+    files = {MARKUP_NAME: hostile_jpeg(), "text-chunks.png": hostile_png(),
+             "laughs.jpg": hostile_jpeg(billion_laughs("utf-16"))}  # fmt: skip
+    paths = []
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        paths.append(tmp_path / name)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(server + "?workers=1")
+    wait_for_engine(page)
+    # Trusted Types are enforced here, and in the engine worker (its CSP comes with worker.js).
+    assert page.evaluate(TRUSTED_TYPES) == "TypeError"
+    page.locator("#file").set_input_files(paths)
+    wait_finished(page, len(paths), timeout=300_000)
+    assert [w.evaluate(WORKER_TRUSTED_TYPES) for w in page.workers] == ["TypeError"]
+
+    expect(page.locator(".file[data-status='done']")).to_have_count(len(paths))
+    names = page.locator(".file .file-name").all_text_contents()
+    assert MARKUP_NAME in names  # the name, as text
+    for name in files:
+        report = row(page, name).locator("details.file-report")
+        report.locator("summary").click()
+        expect(report.locator("ul")).to_be_visible()
+    text = page.locator("#files").text_content() or ""
+    assert '<img src=x onerror="document.title' in text  # the EXIF/XMP/IPTC markup, as text
+    assert "\u202e" not in text and "\x00" not in text and "\x1b" not in text
+    assert "\ufffdgnp.exe" in text  # the override, made visible
+    assert "not read: it declares a DTD" in text
+    assert not re.search(r"[ABCDE]{100}", text)  # 1 MB and 30 KB strings: cut to a preview
+    # nothing ran: no element made from the markup, no request for its src, the title kept
+    expect(page.locator("img[src='x']")).to_have_count(0)
+    expect(page).not_to_have_title(re.compile("pwned"))
+    assert not [r for r in traffic.requests if r.url.rstrip("/").endswith("/x")]
+    # layout intact: nothing wider than the window
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    for name in files:
+        box = row(page, name).bounding_box()
+        assert box and box["width"] <= 1280
+
+
+def test_bombs_fail_alone_and_a_dead_worker_is_replaced(
+    page: Page, server: str, tmp_path: Path
+) -> None:
+    bombs = {"bomb-40000x40000.png": (CORPUS / "broken" / "bomb-40000x40000.png").read_bytes(),
+             "bomb-65535x66601.gif": gif_bomb(), "bomb-65500x65500.jpg": jpeg_bomb(),
+             "zlib-bomb-20000x20000.png": png_bomb(20_000, 20_000)}  # fmt: skip
+    slow = CORPUS / "large" / "jolla.jpg"  # 8 MP: still running when the test kills its worker
+    good = [CORPUS / "formats" / "meta.jpg", CORPUS / "gps" / "DSCN0010.jpg",
+            CORPUS / "photos" / "Canon_40D.jpg", CORPUS / "formats" / "meta.webp"]
+    # Pyodide's libwebp 1.2.2 (CVE-2023-4863) decodes nothing: still WebP goes to the browser's
+    # decoder; an animation, which that does not give frame by frame, is refused in words.
+    frames = [Image.new("RGB", (32, 32), c) for c in ("red", "blue")]
+    buf = io.BytesIO()
+    frames[0].save(buf, "WEBP", save_all=True, append_images=frames[1:], duration=100)
+    (tmp_path / "animated.webp").write_bytes(buf.getvalue())
+    (tmp_path / "zTXt-bomb.png").write_bytes(hostile_png())  # 256 MB of metadata: read 1 MB
+    for name, data in bombs.items():
+        (tmp_path / name).write_bytes(data)
+    names = list(bombs)
+    files = [slow, tmp_path / names[0], good[0], tmp_path / names[1], tmp_path / "zTXt-bomb.png",
+             tmp_path / names[2], good[1], tmp_path / names[3], good[2], good[3],
+             tmp_path / "animated.webp"]
+    page.goto(server + "?workers=1")
+    wait_for_engine(page)
+    page.locator("#file").set_input_files(files)
+    expect(row(page, slow.name)).to_have_attribute("data-status", "running", timeout=60_000)
+    assert page.evaluate(KILL_BUSY_WORKER, slow.name)
+    wait_finished(page, len(files), timeout=600_000)
+
+    for name in bombs:
+        r = row(page, name)
+        expect(r).to_have_attribute("data-status", "error")
+        expect(r.locator(".file-error")).to_contain_text("decompression bomb")
+    for path in [*good, tmp_path / "zTXt-bomb.png"]:
+        expect(row(page, path.name)).to_have_attribute("data-status", "done")
+    expect(row(page, "animated.webp").locator(".file-error")).to_contain_text("CVE-2023-4863")
+    webp = download(page, row(page, "meta.webp").locator("a.row-download"), tmp_path / "dl")
+    with Image.open(webp) as out:  # decoded by the browser, turned upright by the engine (EXIF 6)
+        assert (out.format, out.size, out.getexif().get(0x0112)) == ("WEBP", (480, 640), None)
+    killed = row(page, slow.name)
+    expect(killed).to_have_attribute("data-status", "error")
+    expect(killed.locator(".file-error")).to_contain_text("The image engine stopped")
+    # every file came back exactly once: none lost, none done twice
+    expect(page.locator(".file")).to_have_count(len(files))
+    assert page.locator(".file").evaluate_all("rows => rows.map(r => r.dataset.runs)") == \
+        ["1"] * len(files)  # fmt: skip
+    # the replacement engine takes the retry
+    killed.locator("button.row-retry").click()
+    expect(killed).to_have_attribute("data-status", re.compile("done"), timeout=300_000)
+    expect(killed).to_have_attribute("data-runs", "2")
+    expect(page.locator("body")).to_have_attribute("data-engine", "ready")
+
+
+def _renderer_rss_mb() -> float:
+    """The largest resident size among Chromium's renderer processes (the tab and its workers)."""
+    import subprocess
+
+    ps = subprocess.run(["ps", "-eo", "rss=,args="], capture_output=True, text=True).stdout
+    sizes = [int(line.split(None, 1)[0]) for line in ps.splitlines()
+             if "chromium" in line and "--type=renderer" in line]
+    return max(sizes, default=0) / 1024
+
+
+@pytest.mark.skipif(not os.environ.get("LOCALPIX_SLOW"), reason="slow: LOCALPIX_SLOW=1 runs it")
+def test_heavy_batch_of_500_with_a_50_mp_photo(page: Page, server: str, tmp_path: Path) -> None:
+    """Measured once, not timed: 500 files (a 50 MP photo, the bombs, hostile metadata, 480 small
+    photos) through one engine. Prints the wall time and the tab's peak resident memory."""
+    import threading
+    import time
+
+    big = tmp_path / "fifty-mp.jpg"
+    Image.linear_gradient("L").resize((8660, 5774)).convert("RGB").save(big, quality=90)
+    files = [big]
+    for name, data in (("bomb.gif", gif_bomb()), ("bomb.jpg", jpeg_bomb()),
+                       ("zlib-bomb.png", png_bomb(20_000, 20_000)), ("text.png", hostile_png()),
+                       (MARKUP_NAME, hostile_jpeg())):  # fmt: skip
+        (tmp_path / name).write_bytes(data)
+        files.append(tmp_path / name)
+    small = sorted((CORPUS / "photos").glob("*.jpg"))
+    while len(files) < 500:
+        source = small[len(files) % len(small)]
+        copy = tmp_path / f"{len(files):03d}-{source.name}"
+        copy.write_bytes(source.read_bytes())
+        files.append(copy)
+    page.goto(server + "?workers=1")
+    wait_for_engine(page)
+    peak = [0.0]
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _renderer_rss_mb())
+            time.sleep(0.5)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    started = time.monotonic()
+    page.locator("#file").set_input_files(files)
+    wait_finished(page, len(files), timeout=3_600_000)
+    elapsed = time.monotonic() - started
+    done.set()
+    watcher.join()
+    errors = page.locator(".file[data-status='error']").count()
+    print(f"500-file batch: {elapsed:.0f} s, {errors} errors, peak renderer RSS {peak[0]:.0f} MB")
+    assert errors == 3  # the three bombs; everything else, the 50 MP photo included, is done
+    expect(row(page, big.name)).to_have_attribute("data-status", re.compile("done"))
