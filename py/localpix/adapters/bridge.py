@@ -9,9 +9,13 @@ request:  {"mode": "compress" | "clean" | "inspect", "options": {...}, "name": "
           result at most that many px on a side, as a data: URL. Optional "decoded":
           {"format": "AVIF", "width", "height", "file_size"}: `data` is the file's first
           file_size bytes followed by the RGBA pixels the page decoded for it (web/decoders.js).
+          Optional "codecs": {"jsquash-jpeg": "ready" | "<why not>"}: the wasm codecs the
+          worker initialised for this job (web/codecs.js; codecs.providers).
 response: {"ok": true, "format", "mime", "extension", "name", "input_size", "output_size",
            "reencoded", "quality", "target_met", "score", "orientation_applied", "low_quality",
-           "note", "warnings", "before", "after", "removed", "thumbnail"?}
+           "codec", "tried", "note", "warnings", "before", "after", "removed", "thumbnail"?}
+          codec: what encoded the output ("" = the input's own data, cleaned); tried: with
+          format "smallest", {format: bytes} of each format tried.
           score: SSIMULACRA2 of a lossy result (quality.assess); low_quality: a target size
           forced it below assess.LOW_SCORE.
           or {"ok": false, "error": "<message for the user>", "kind": "<error class name>",
@@ -26,6 +30,7 @@ import traceback
 from dataclasses import asdict
 from typing import Any
 
+from ..codecs import providers
 from ..errors import ImageTooLargeError, InvalidOptionsError, LocalpixError
 from ..options import BYTES_PER_PIXEL_WORKING, CompressOptions, parse_options
 from ..pipeline.run import output_name, run
@@ -82,7 +87,11 @@ def _run(data: bytes, request: dict[str, Any]) -> tuple[bytes, str]:
     thumb = request.get("thumbnail")
     if thumb is not None and (isinstance(thumb, bool) or not isinstance(thumb, int)):
         raise InvalidOptionsError("thumbnail must be a size in pixels.")
-    result = run(data, request.get("mode", "compress"), options)
+    status = request.get("codecs") or {}
+    if not isinstance(status, dict):
+        raise InvalidOptionsError("codecs must be an object of codec names.")
+    with providers.browser_codecs(status):
+        result = run(data, request.get("mode", "compress"), options)
     return result.data, _response(result, _base_name(request.get("name")), options, thumb)
 
 
@@ -104,6 +113,8 @@ def _response(result: Result, name: str, options: CompressOptions, thumb: int | 
         "score": result.score,
         "orientation_applied": result.orientation_applied,
         "low_quality": low,
+        "codec": result.codec,
+        "tried": dict(result.tried),
         "note": result.note,
         "warnings": list(result.warnings),
         "before": result.before.to_dict(),
