@@ -84,9 +84,19 @@ window.localpix = window.localpix || {};
     } else {
       text.textContent = `Network since ready: ${requests} request${requests === 1 ? "" : "s"}, ${formatBytes(bytes)}`;
       const n = laterEngines.engines;
-      extra.hidden = !n;
-      extra.textContent = !n ? "" : `+ ${n === 1 ? "1 more engine" : `${n} more engines`} loaded ` +
-        `from this site: ${loads.requests} file${loads.requests === 1 ? "" : "s"}, ${formatBytes(loads.bytes)}`;
+      const codecs = w.codecs || { requests: 0, bytes: 0 };
+      element.dataset.codecRequests = String(codecs.requests);
+      const lines = [];
+      if (n) {
+        lines.push(`+ ${n === 1 ? "1 more engine" : `${n} more engines`} loaded ` +
+          `from this site: ${loads.requests} file${loads.requests === 1 ? "" : "s"}, ${formatBytes(loads.bytes)}`);
+      }
+      if (codecs.requests) {
+        lines.push(`+ codecs loaded from this site on first use: ${codecs.requests} file` +
+          `${codecs.requests === 1 ? "" : "s"}, ${formatBytes(codecs.bytes)}`);
+      }
+      extra.hidden = !lines.length;
+      extra.textContent = lines.join("; ");
     }
   }
 

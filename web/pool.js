@@ -53,6 +53,7 @@ window.localpix = window.localpix || {};
     this.nextNo = 1;
     this.restarts = 0;
     this.retiredNet = { requests: 0, bytes: 0 };
+    this.retiredCodecs = { requests: 0, bytes: 0 }; // wasm codec files (dist/codecs/) retired workers fetched
     this.everReady = false;
     this.lastStatus = "Starting the image engine…";
   }
@@ -72,17 +73,21 @@ window.localpix = window.localpix || {};
   };
 
   Pool.prototype.net = function net() {
-    const total = { requests: this.retiredNet.requests, bytes: this.retiredNet.bytes };
+    const total = { requests: this.retiredNet.requests, bytes: this.retiredNet.bytes,
+                    codecs: { ...this.retiredCodecs } };
     for (const w of this.workers) {
       if (w.state === "dead") continue;
       total.requests += w.net.requests;
       total.bytes += w.net.bytes;
+      total.codecs.requests += w.codecs.requests;
+      total.codecs.bytes += w.codecs.bytes;
     }
     return total;
   };
 
   Pool.prototype.spawn = function spawn() {
-    const slot = { no: this.nextNo++, state: "starting", job: null, net: { requests: 0, bytes: 0 } };
+    const slot = { no: this.nextNo++, state: "starting", job: null, net: { requests: 0, bytes: 0 },
+                   codecs: { requests: 0, bytes: 0 } };
     if (lp.meter) lp.meter.engineStarted();
     const early = lp.takeEarlyWorker ? lp.takeEarlyWorker() : null;
     slot.worker = early ? early.worker : lp.createWorker();
@@ -108,12 +113,15 @@ window.localpix = window.localpix || {};
     slot.state = "dead";
     this.retiredNet.requests += slot.net.requests;
     this.retiredNet.bytes += slot.net.bytes;
+    this.retiredCodecs.requests += slot.codecs.requests;
+    this.retiredCodecs.bytes += slot.codecs.bytes;
     slot.worker.terminate();
   };
 
   Pool.prototype.onMessage = function onMessage(slot, message) {
     if (slot.state === "dead") return;
     if (message.net) slot.net = message.net;
+    if (message.codecs) slot.codecs = message.codecs;
     if (message.type === "status") {
       this.lastStatus = message.text;
       this.updateState();

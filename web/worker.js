@@ -19,6 +19,11 @@
 //   became ready — the live network meter on the page adds them up. It must stay 0.
 //   startup = {requests, bytes}: what this worker loaded before it was ready (the engine's own
 //   files from this site); the meter shows it apart for engines started after the page's first.
+//   codecs = {requests, bytes} (on "result" and "net"): the wasm codecs (dist/codecs/) this worker
+//   fetched from this site on the first job that could use each; shown apart too, never in net.
+// Before a job, the engine says which wasm codecs it could use (bridge.codecs_for); the worker
+// loads each once (same-origin GETs), initialises it, and tells the job which are ready in
+// request.codecs; Python then calls self.localpixCodecs[name].encode synchronously.
 "use strict";
 
 const BASE = self.LOCALPIX_BASE ? new URL(self.LOCALPIX_BASE) : new URL("./", self.location.href);
@@ -40,11 +45,21 @@ function isNetwork(entry) {
   return /^https?:/i.test(entry.name); // blob: and data: never leave the device
 }
 
+const CODECS_URL = new URL("codecs/", BASE).href;
+
+function isCodecFile(entry) {
+  return entry.name.startsWith(CODECS_URL);
+}
+
+/** before: what was loaded before "ready"; false: after it, less the codec files; "codecs":
+ *  the codec files only. */
 function netTotals(before) {
   let requests = 0;
   let bytes = 0;
   for (const entry of performance.getEntriesByType("resource")) {
-    if ((entry.startTime >= readyAt) !== before && isNetwork(entry)) {
+    const counted = before === "codecs" ? isCodecFile(entry)
+      : (entry.startTime >= readyAt) === !before && !isCodecFile(entry);
+    if (counted && isNetwork(entry)) {
       requests += 1;
       bytes += entry.transferSize || entry.encodedBodySize || 0;
     }
@@ -56,7 +71,7 @@ function watchNetwork() {
   if (typeof PerformanceObserver === "undefined") return;
   const observer = new PerformanceObserver((list) => {
     if (list.getEntries().some((e) => e.startTime >= readyAt && isNetwork(e))) {
-      post({ type: "net", net: netTotals(false) });
+      post({ type: "net", net: netTotals(false), codecs: netTotals("codecs") });
     }
   });
   try {
@@ -231,6 +246,11 @@ async function startEngine() {
     "from localpix.adapters.bridge import process\n" +
     "lambda data, request: process(data.to_bytes(), request)"
   );
+  const codecsFor = pyodide.runPython(
+    "import json\n" +
+    "from localpix.adapters.bridge import codecs_for\n" +
+    "lambda data, request: json.dumps(codecs_for(data.to_bytes(), request))"
+  );
   mark("engine");
   // The lazy wheels' files go in when the engine is first idle after "ready", or just before the
   // first job if that comes sooner; their modules are imported only by the jobs that need them.
@@ -255,7 +275,54 @@ async function startEngine() {
     startup: netTotals(true),
   });
   for (const task of afterReady.splice(0)) setTimeout(task, 0);
-  return process;
+  return { process, codecsFor: (bytes, request) => JSON.parse(codecsFor(bytes, request)), info };
+}
+
+// ---- wasm codecs (codecs.providers' browser providers, scripts/wasm_codecs.py) ----
+self.localpixCodecs = {}; // name -> {encode(rgba, width, height, options) -> Uint8Array}
+const codecLoads = {}; // name -> Promise of "ready" | why not
+
+async function loadCodec(info, name) {
+  const entry = (info.codecs || {})[name];
+  if (!entry) return "not in this build";
+  try {
+    const compiled = fetchOk(new URL(entry.wasm, BASE))
+      .then((response) => response.arrayBuffer()).then((bytes) => WebAssembly.compile(bytes));
+    importScripts(new URL(entry.script, BASE).href); // registers self.localpixWasmFactories[name]
+    const wasm = await compiled;
+    const module = await self.localpixWasmFactories[name]({
+      noInitialRun: true,
+      // The compiled module itself: the factory fetches nothing.
+      instantiateWasm: (imports, receive) => {
+        const instance = new WebAssembly.Instance(wasm, imports);
+        receive(instance);
+        return instance.exports;
+      },
+    });
+    self.localpixCodecs[name] = {
+      encode: (data, width, height, options) => module.encode(data, width, height, options),
+    };
+    return "ready";
+  } catch (error) {
+    console.warn(`localpix: the ${name} codec did not load:`, error);
+    return `it did not load: ${errorText(error)}`;
+  }
+}
+
+/** {name: "ready" | why not} for the codecs this job could use, each loaded once. */
+async function codecsForJob(engine, bytes, request) {
+  const status = {};
+  let wanted = [];
+  try {
+    wanted = engine.codecsFor(bytes.subarray(0, 4096), JSON.stringify(request));
+  } catch (error) {
+    console.warn("localpix: could not ask which codecs a job needs:", error);
+  }
+  for (const name of wanted) {
+    codecLoads[name] = codecLoads[name] || loadCodec(engine.info, name);
+    status[name] = await codecLoads[name];
+  }
+  return status;
 }
 
 function withTimeout(promise, ms, what) {
@@ -278,12 +345,15 @@ self.onmessage = async (event) => {
   const started = performance.now();
   const fail = (kind, error, fatal) => post({
     type: "result", id: message.id, bytes: null, crc32: null, net: netTotals(false),
+    codecs: netTotals("codecs"),
     ms: Math.round(performance.now() - started), fatal,
     response: { ok: false, kind, error },
   });
   let process;
+  let ready;
   try {
-    process = await engine;
+    ready = await engine;
+    process = ready.process;
   } catch (error) {
     fail("EngineUnavailable", `The image engine is not available: ${errorText(error)}`, true);
     return;
@@ -292,6 +362,7 @@ self.onmessage = async (event) => {
   try {
     const bytes = new Uint8Array(message.bytes);
     const request = { ...message.request, name: message.name };
+    request.codecs = await codecsForJob(ready, bytes, request);
     let input = bytes;
     // A format Pyodide's Pillow cannot decode is decoded here once the engine has read its
     // container; its pixels follow the file's bytes, and request.decoded says where they start.
@@ -324,7 +395,8 @@ self.onmessage = async (event) => {
     const bytes = response.ok ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) : null;
     const crc = bytes ? crc32(new Uint8Array(bytes)) : null;
     post({ type: "result", id: message.id, response, bytes, crc32: crc, net: netTotals(false),
-           ms: Math.round(performance.now() - started) }, bytes ? [bytes] : []);
+           codecs: netTotals("codecs"), ms: Math.round(performance.now() - started) },
+         bytes ? [bytes] : []);
   } finally {
     output.destroy();
   }

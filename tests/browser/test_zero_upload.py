@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from conftest import CORPUS, exiftool
 
@@ -71,12 +71,25 @@ def test_processing_a_photo_sends_nothing(
     assert {e.url for e in page_entries} == page_urls
     assert any(url.endswith(".wasm") for url in page_urls), "worker traffic was not observed"
     # 2. No page request at all between "engine ready" and a second after the saved download.
-    # The one exception: Chromium's own service-worker update check (a bodiless GET of sw.js and
-    # of the precache list it imports), which it runs ~1 s after a controlled page starts a worker.
+    # The exceptions, bodiless GETs from our server: Chromium's own service-worker update check
+    # (sw.js and the precache list it imports), which it runs ~1 s after a controlled page
+    # starts a worker; and the wasm codec the job uses (dist/codecs/), loaded on first use.
     update_check = {server + "sw.js", server + "precache.js"}
-    during = [e for e in page_entries if e.time >= ready_at
-              and not (e.method == "GET" and not e.body_bytes and e.url in update_check)]
+    codec_files = [e for e in page_entries if e.url.startswith(server + "codecs/")]
+
+    def allowed(e) -> bool:  # type: ignore[no-untyped-def]
+        return e.method == "GET" and not e.body_bytes and (e.url in update_check
+                                                             or e in codec_files)
+
+    during = [e for e in page_entries if e.time >= ready_at and not allowed(e)]
     assert not during, f"the page made requests after the engine was ready: {during}"
+    # The JPEG came from mozjpeg in wasm, loaded from our server (the service worker also
+    # precaches every codec for offline use, from the same server).
+    assert {"mozjpeg_enc.js", "mozjpeg_enc.wasm"} <= {e.url.rsplit("/", 1)[1]
+                                                      for e in codec_files}
+    page.locator("#files details.file-report summary").first.click()
+    expect(page.locator("#files .file-report")).to_contain_text(
+        "Encoded by mozjpeg (wasm, @jsquash/jpeg)")
     # 3. The page never sent a body and never talked to any host but our loopback server.
     assert not [e for e in page_entries if e.body_bytes], "the page sent a request body"
     assert not [r for r in traffic.requests if r.has_body], "the page sent a request body"

@@ -10,7 +10,7 @@ request:  {"mode": "compress" | "clean" | "inspect", "options": {...}, "name": "
           {"format": "AVIF", "width", "height", "file_size"}: `data` is the file's first
           file_size bytes followed by the RGBA pixels the page decoded for it (web/decoders.js).
           Optional "codecs": {"jsquash-jpeg": "ready" | "<why not>"}: the wasm codecs the
-          worker initialised for this job (web/codecs.js; codecs.providers).
+          worker initialised for this job (web/worker.js; codecs.providers).
 response: {"ok": true, "format", "mime", "extension", "name", "input_size", "output_size",
            "reencoded", "quality", "target_met", "score", "orientation_applied", "low_quality",
            "codec", "tried", "note", "warnings", "before", "after", "removed", "thumbnail"?}
@@ -37,7 +37,7 @@ from ..pipeline.run import output_name, run
 from ..pixels.modern import split_page_pixels
 from ..pixels.thumbnail import thumbnail
 from ..quality.assess import LOW_SCORE
-from ..registry import record
+from ..registry import SMALLEST, SMALLEST_OF, detect, record
 from ..report import Result
 
 BUG_MESSAGE = (
@@ -67,6 +67,26 @@ def process(data: bytes, request_json: str) -> tuple[bytes, str]:
     except Exception as exc:
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         return b"", _failure(BUG_MESSAGE, "InternalError", detail=detail)
+
+
+def codecs_for(data: bytes, request_json: str) -> list[str]:
+    """The browser providers (codecs.providers) the job may use, best first, for the worker to
+    initialise before calling `process`. Never raises: a request it cannot read needs none
+    (process then reports the problem)."""
+    try:
+        request = _parse_request(request_json)
+        request.pop("codecs", None)
+        if request.get("mode", "compress") != "compress":
+            return []
+        options = parse_options(request.get("options") or {})
+        if options.format == SMALLEST:
+            formats: tuple[str, ...] = SMALLEST_OF
+        else:
+            formats = (options.format or detect(bytes(data[:64])).compress_to,)
+    except LocalpixError:
+        return []
+    wanted = [name for fmt in formats for name in record(fmt).providers]
+    return [name for name in wanted if providers.PROVIDERS[name].runtime == "browser"]
 
 
 def _failure(message: str, kind: str, **extra: object) -> str:

@@ -22,6 +22,15 @@ AUTO_TABLES = ("psnr-hvs", "psnr-hvs-steep")
 # mozjpeg's own table presets (its `quant_table`) tried by the automatic mode in the browser:
 # 3 (ImageMagick's, mozjpeg's default) and 4 (tuned for PSNR-HVS-M).
 MOZJPEG_TABLES = {"mozjpeg-3": 3, "mozjpeg-4": 4}
+# Every field the wasm encoder takes (it refuses an object missing one): @jsquash/jpeg's own
+# defaults (its meta.js), with chroma subsampling fixed rather than guessed from the quality.
+MOZJPEG_DEFAULTS: dict[str, object] = {
+    "quality": 75, "baseline": False, "arithmetic": False, "progressive": True,
+    "optimize_coding": True, "smoothing": 0, "color_space": 3, "quant_table": 3,
+    "trellis_multipass": False, "trellis_opt_zero": False, "trellis_opt_table": False,
+    "trellis_loops": 1, "auto_subsample": False, "chroma_subsample": 2,
+    "separate_chroma_quality": False, "chroma_quality": 75,
+}
 
 
 def params(image: Image.Image, quality: int, tables: str, opts: CompressOptions
@@ -88,17 +97,17 @@ def sample_encoders(job: Job) -> dict[str, SampleEncoder]:
 
 def _wasm(lib: Any, image: Image.Image, quality: int, table: int, opts: CompressOptions
           ) -> bytes:
-    """mozjpeg in wasm (web/codecs.js): RGBA pixels in, a bare JFIF JPEG out."""
+    """mozjpeg in wasm (web/worker.js loaded it): RGBA pixels in, a bare JFIF JPEG out."""
     from pyodide.ffi import to_js  # type: ignore[import-not-found]
 
     rgba = image.convert("RGBA").tobytes()
     subsampling = {"4:4:4": 1, "4:2:2": 2}.get(opts.jpeg_subsampling or "4:2:0", 2)
-    out = lib.encode(to_js(memoryview(rgba)), image.width, image.height, to_js({
-        "quality": quality, "quant_table": table, "chroma_subsample": subsampling,
-        "auto_subsample": False, "separate_chroma_quality": False,
-        "color_space": 1 if image.mode == "L" else 3,
-    }, dict_converter=_js_object))
-    return bytes(out.to_py())
+    settings = {**MOZJPEG_DEFAULTS, "quality": quality, "quant_table": table,
+                "chroma_subsample": subsampling, "chroma_quality": quality,
+                "color_space": 1 if image.mode == "L" else 3}
+    out = lib.encode(to_js(memoryview(rgba)), image.width, image.height,
+                     to_js(settings, dict_converter=_js_object))
+    return bytes(out.to_bytes())
 
 
 def _js_object(pairs: Any) -> Any:

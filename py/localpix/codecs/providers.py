@@ -3,7 +3,7 @@
 Pillow is the baseline that is always there (for AVIF: Pillow >= 11.3 built with libavif). A
 format's registry record lists better providers in order of preference; each belongs to one
 runtime. Natively a provider is a PyPI package, used when it imports (`localpix[native]`). In the
-browser it is a wasm codec the worker initialised in JavaScript before the job (web/codecs.js);
+browser it is a wasm codec the worker initialised in JavaScript before the job (web/worker.js);
 the request says which ones it has ({"jsquash-jpeg": "ready" | "<why not>"}), and Python calls
 their synchronous encode through Pyodide's FFI.
 
@@ -35,7 +35,7 @@ class Provider:
     name: str  # the id in the registry, requests and reports: "mozjpeg-lossless"
     label: str  # what made the file, on its row
     runtime: Runtime
-    source: str  # native: the module to import; browser: the codec's key in self.localpixCodecs
+    source: str  # native: the module to import; browser: its key in the worker's localpixCodecs
     package: str  # where it comes from (PyPI / npm name)
     licence: str
 
@@ -51,7 +51,7 @@ PROVIDERS: dict[str, Provider] = {p.name: p for p in (
     Provider("oxipng", "oxipng (libdeflate), after localpix's palette reduction", "native",
              "oxipng", "pyoxipng", "MIT"),
     # mozjpeg itself (trellis quantisation), compiled to wasm by Squoosh.
-    Provider("jsquash-jpeg", "mozjpeg (wasm, @jsquash/jpeg)", "browser", "jpeg",
+    Provider("jsquash-jpeg", "mozjpeg (wasm, @jsquash/jpeg)", "browser", "jsquash-jpeg",
              "@jsquash/jpeg", "Apache-2.0; mozjpeg IJG + BSD-3-Clause + zlib"),
 )}  # fmt: skip
 
@@ -91,7 +91,7 @@ def module(provider: Provider) -> Any:
         return _native_module(provider.source)
     import js  # type: ignore[import-not-found]  # Pyodide's view of the worker's globals
 
-    return getattr(js.localpixCodecs, provider.source)
+    return js.Reflect.get(js.localpixCodecs, provider.source)
 
 
 def pick(out_format: str, job: Job) -> Provider | None:
