@@ -168,3 +168,17 @@ def test_cli_report_names_the_codec(tmp_path: Path, capsys) -> None:
     expected = jpeg.LABEL if not have("mozjpeg-lossless") else \
         providers.PROVIDERS["mozjpeg-lossless"].label
     assert entry["codec"] == expected
+
+
+def test_the_worker_is_told_which_wasm_codecs_a_job_can_use() -> None:
+    from localpix.adapters.bridge import codecs_for
+
+    def ask(data: bytes, request: dict) -> list[str]:
+        return codecs_for(data, json.dumps(request))
+
+    assert ask(PHOTO, {"mode": "compress", "options": {}}) == ["jsquash-jpeg"]
+    assert ask(PHOTO, {"mode": "compress", "options": {"format": "smallest"}}) == ["jsquash-jpeg"]
+    assert ask(PHOTO, {"mode": "compress", "options": {"format": "webp"}}) == []
+    assert ask(PNG, {"mode": "compress"}) == []
+    assert ask(PHOTO, {"mode": "clean"}) == []
+    assert ask(b"not an image", {"mode": "compress"}) == []
