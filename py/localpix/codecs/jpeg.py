@@ -82,14 +82,20 @@ def encoder(image: Image.Image, job: Job, extra: dict[str, object]) -> Encoder:
 def sample_encoders(job: Job) -> dict[str, SampleEncoder]:
     opts = job.options
     provider = _provider(job)
-    if provider is not None and provider.name == "jsquash-jpeg":
-        lib = providers.module(provider)
-        return {name: (lambda im, q, t=table: _wasm(lib, im, q, t, opts))
-                for name, table in MOZJPEG_TABLES.items()}
-
     # The lossless rewrite shrinks every candidate alike, so the search needs only Pillow.
     def with_tables(tables: str) -> SampleEncoder:
         return lambda im, q: pillow_save(im, "JPEG", **params(im, q, tables, opts))
+
+    if provider is not None and provider.name == "jsquash-jpeg":
+        lib = providers.module(provider)
+        fallback = with_tables(Job.jpeg_tables)
+
+        def wasm(table: int) -> SampleEncoder:
+            return lambda im, q: providers.attempt(
+                job, provider, lambda: _wasm(lib, im, q, table, opts), lambda: fallback(im, q),
+                LABEL)
+
+        return {name: wasm(table) for name, table in MOZJPEG_TABLES.items()}
 
     sets = [opts.jpeg_tables] if opts.jpeg_tables else list(AUTO_TABLES)
     return {name: with_tables(name) for name in sets}
