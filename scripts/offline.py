@@ -76,9 +76,10 @@ def write_precache(dist: Path) -> dict:
     # over what it fetched), so sw.js stores them only once the engine is ready, from that
     # hand-over or the browser's HTTP cache, never by downloading them a second time.
     info = json.loads((dist / "build-info.json").read_text())
-    # The decoders (decoders.js) are engine files too, fetched on first use: never before ready.
+    # The decoders (decoders.js) and wasm codecs are engine files too, fetched on first use:
+    # never before ready.
     later = sorted(rel for rel in files
-                   if rel.startswith(("pyodide/", "decoders/")) or rel in ENGINE_FILES
+                   if rel.startswith(("pyodide/", "decoders/", "codecs/")) or rel in ENGINE_FILES
                    or rel in info["download"])
     manifest = {"version": version, "files": files, "later": later}
     (dist / PRECACHE_SCRIPT).write_text(

@@ -73,3 +73,21 @@ def test_overlap_ratio_compares_where_both_curves_reach() -> None:
     assert core.overlap_ratio(ref, ref) == pytest.approx(1.0)
     apart = [core.Point(0, 100, 95.0), core.Point(0, 200, 99.0)]
     assert core.overlap_ratio(apart, ref) is None
+
+
+def test_bench_codecs_rows_on_a_small_crop(tmp_path: Path) -> None:
+    """scripts/bench_codecs.py's rows (every encoder, mozjpeg under Node, PNG) and its table."""
+    pytest.importorskip("mozjpeg_lossless_optimization")
+    pytest.importorskip("oxipng")
+    import bench_codecs
+
+    photo = bench_codecs.bench_photo(PHOTO, {"q": [40, 70, 95], "avif_q": [40, 90], "crop": 96})
+    assert set(photo["curves"]) == {"Pillow", "localpix/Pillow", "localpix/mozjpeg-lossless",
+                                    "jpegli", "mozjpeg", "AVIF (libavif)"}
+    assert photo["auto"]["jpeg@80"]["bytes"] > 0 and photo["auto"]["jpeg@80"]["codec"]
+    shot = tmp_path / "shot.png"
+    Image.new("RGB", (64, 48), (20, 120, 200)).save(shot)
+    png = bench_codecs.bench_png(shot)
+    assert png["engine+oxipng"] <= png["engine"]
+    text = bench_codecs.table({"photos": [photo], "pngs": [png]})
+    assert "mozjpeg" in text and "shot.png" in text

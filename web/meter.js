@@ -68,6 +68,7 @@ window.localpix = window.localpix || {};
     if (!element) return;
     const w = workers();
     const decoders = w.decoders || { requests: 0, bytes: 0 }; // shown apart (worker.js `net`)
+    const codecs = w.codecs || { requests: 0, bytes: 0 };
     const requests = page.requests + w.requests;
     const bytes = page.bytes + w.bytes;
     element.dataset.requests = String(requests);
@@ -76,6 +77,7 @@ window.localpix = window.localpix || {};
     element.dataset.workerRequests = String(w.requests);
     element.dataset.engineStarts = String(engineStarts);
     element.dataset.decoderRequests = String(decoders.requests);
+    element.dataset.codecRequests = String(codecs.requests);
     element.dataset.offlineRequests = String(offline.requests);
     const loads = {
       requests: laterEngines.requests + workerScripts.requests,
@@ -101,6 +103,10 @@ window.localpix = window.localpix || {};
         lines.push(`+ image decoders for this file type, from this app's own files ` +
                    `(${files(decoders.requests)}, ${formatBytes(decoders.bytes)} loaded from ` +
                    "this site or its offline copy).");
+      }
+      if (codecs.requests) {
+        lines.push(`+ codecs loaded from this site on first use, from this app's own files ` +
+                   `(${files(codecs.requests)}, ${formatBytes(codecs.bytes)}).`);
       }
       if (offline.requests) {
         lines.push(`+ the offline copy of this app's own files, saved in your browser ` +

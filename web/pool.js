@@ -46,9 +46,10 @@ window.localpix = window.localpix || {};
   function addNet(total, net) {
     total.requests += net.requests;
     total.bytes += net.bytes;
-    if (net.decoders) {
-      total.decoders.requests += net.decoders.requests;
-      total.decoders.bytes += net.decoders.bytes;
+    for (const apart of ["decoders", "codecs"]) { // the app's files loaded on first use
+      if (!net[apart]) continue;
+      total[apart].requests += net[apart].requests;
+      total[apart].bytes += net[apart].bytes;
     }
   }
 
@@ -61,7 +62,8 @@ window.localpix = window.localpix || {};
     this.queue = [];
     this.nextNo = 1;
     this.restarts = 0;
-    this.retiredNet = { requests: 0, bytes: 0, decoders: { requests: 0, bytes: 0 } };
+    this.retiredNet = { requests: 0, bytes: 0, decoders: { requests: 0, bytes: 0 },
+                       codecs: { requests: 0, bytes: 0 } };
     this.everReady = false;
     this.lastStatus = "Preparing the compressor…";
     this.progress = null; // the first engine's download: {received, total} bytes
@@ -83,7 +85,8 @@ window.localpix = window.localpix || {};
 
   /** What the engine workers fetched since ready (worker.js `net`), retired ones included. */
   Pool.prototype.net = function net() {
-    const total = { requests: 0, bytes: 0, decoders: { requests: 0, bytes: 0 } };
+    const total = { requests: 0, bytes: 0, decoders: { requests: 0, bytes: 0 },
+                    codecs: { requests: 0, bytes: 0 } };
     for (const net of [this.retiredNet, ...this.alive().map((w) => w.net)]) addNet(total, net);
     return total;
   };

@@ -159,6 +159,7 @@ window.localpix = window.localpix || {};
       fragment.append(list);
     }
     const extra = [];
+    if (response.codec) extra.push(`Encoded by ${response.codec}.`);
     if (response.note) extra.push(response.note);
     for (const warning of response.warnings || []) extra.push(warning);
     for (const text of extra) {

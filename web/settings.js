@@ -105,7 +105,7 @@ window.localpix = window.localpix || {};
   }
 
   function formatLabel(name) {
-    return facts.formats.find((f) => f.name === name).label;
+    return facts.output_labels[name] || facts.formats.find((f) => f.name === name).label;
   }
 
   /** One line for the UI: what the current settings will do. */

@@ -80,9 +80,10 @@ async function precache() {
     const now = [...PATHS].filter(([url]) => !LATER_URLS.has(url));
     const later = [...PATHS].filter(([url]) => LATER_URLS.has(url));
     await Promise.all(now.map(([url, path]) => precacheOne(cache, null, url, path)));
-    // A staging cache means an engine worker is downloading the engine right now on a page of
-    // ours: wait for it (never forever) rather than download the same files alongside it.
-    if (await caches.has(STAGING)) {
+    // A page of ours is open: its engine worker is downloading the engine right now (its staging
+    // cache may not even exist yet): wait for it to say so (never forever) rather than download
+    // the same files alongside it. It says so after every start, staged or not (offline.js).
+    if ((await self.clients.matchAll({ includeUncontrolled: true, type: "window" })).length) {
       await Promise.race([engineStoredSignal, new Promise((resolve) => setTimeout(resolve, ENGINE_WAIT_MS))]);
     }
     const staging = (await caches.has(STAGING)) ? await caches.open(STAGING) : null;

@@ -19,12 +19,16 @@
 //   bytes is transferred, not copied; crc32 is its CRC-32 (unsigned) for the ZIP writer, computed
 //   here so the page never reads result bytes. fatal: the engine itself broke (e.g. out of wasm
 //   memory), so the page must terminate this worker and start a fresh one.
-//   net = {requests, bytes, decoders: {requests, bytes}}: this worker's own Resource Timing
-//   entries (http/https) since it became ready — the live network meter on the page adds them
-//   up. It must stay 0, apart from `decoders`: this site's decoder files (decoders.js), fetched
-//   the first time a file needs one, which the meter shows on their own line.
+//   net = {requests, bytes, decoders: {requests, bytes}, codecs: {requests, bytes}}: this
+//   worker's own Resource Timing entries (http/https) since it became ready — the live network
+//   meter on the page adds them up. It must stay 0, apart from `decoders` and `codecs`: this
+//   site's decoder files (decoders.js) and wasm codecs (dist/codecs/), each fetched the first
+//   time a job needs it, which the meter shows apart.
 //   startup = {requests, bytes}: what this worker loaded before it was ready (the engine's own
 //   files from this site); the meter shows it apart for engines started after the page's first.
+// Before a job, the engine says which wasm codecs it could use (bridge.codecs_for); the worker
+// loads each once (same-origin GETs), initialises it, and tells the job which are ready in
+// request.codecs; Python then calls self.localpixCodecs[name].encode synchronously.
 "use strict";
 
 const BASE = self.LOCALPIX_BASE ? new URL(self.LOCALPIX_BASE) : new URL("./", self.location.href);
@@ -126,12 +130,17 @@ function isNetwork(entry) {
   return /^https?:/i.test(entry.name); // blob: and data: never leave the device
 }
 
-// decoders: this site's decoder files (decoders.js), loaded on first use, shown apart.
+const CODECS_URL = new URL("codecs/", BASE).href;
+
+// decoders, codecs: this site's decoder (decoders.js) and wasm codec files, loaded on first use
+// and shown apart.
 function netTotals(before) {
-  const totals = { requests: 0, bytes: 0, decoders: { requests: 0, bytes: 0 } };
+  const totals = { requests: 0, bytes: 0, decoders: { requests: 0, bytes: 0 },
+                   codecs: { requests: 0, bytes: 0 } };
   for (const entry of performance.getEntriesByType("resource")) {
     if ((entry.startTime >= readyAt) !== before && isNetwork(entry)) {
-      const counted = self.localpixDecoders.isDecoderFile(entry.name) ? totals.decoders : totals;
+      const counted = self.localpixDecoders.isDecoderFile(entry.name) ? totals.decoders
+        : entry.name.startsWith(CODECS_URL) ? totals.codecs : totals;
       counted.requests += 1;
       counted.bytes += entry.transferSize || entry.encodedBodySize || 0;
     }
@@ -323,6 +332,11 @@ async function startEngine() {
     "from localpix.adapters.bridge import process\n" +
     "lambda data, request: process(data.to_bytes(), request)"
   );
+  const codecsFor = pyodide.runPython(
+    "import json\n" +
+    "from localpix.adapters.bridge import codecs_for\n" +
+    "lambda data, request: json.dumps(codecs_for(data.to_bytes(), request))"
+  );
   mark("engine");
   // The lazy wheels' files go in when the engine is first idle after "ready", or just before the
   // first job if that comes sooner; their modules are imported only by the jobs that need them.
@@ -348,7 +362,54 @@ async function startEngine() {
   });
   for (const task of afterReady.splice(0)) setTimeout(task, 0);
   stored();
-  return process;
+  return { process, codecsFor: (bytes, request) => JSON.parse(codecsFor(bytes, request)), info };
+}
+
+// ---- wasm codecs (codecs.providers' browser providers, scripts/wasm_codecs.py) ----
+self.localpixCodecs = {}; // name -> {encode(rgba, width, height, options) -> Uint8Array}
+const codecLoads = {}; // name -> Promise of "ready" | why not
+
+async function loadCodec(info, name) {
+  const entry = (info.codecs || {})[name];
+  if (!entry) return "not in this build";
+  try {
+    const compiled = fetchOk(new URL(entry.wasm, BASE))
+      .then((response) => response.arrayBuffer()).then((bytes) => WebAssembly.compile(bytes));
+    importScripts(SCRIPTS.createScriptURL(entry.script)); // registers self.localpixWasmFactories[name]
+    const wasm = await compiled;
+    const module = await self.localpixWasmFactories[name]({
+      noInitialRun: true,
+      // The compiled module itself: the factory fetches nothing.
+      instantiateWasm: (imports, receive) => {
+        const instance = new WebAssembly.Instance(wasm, imports);
+        receive(instance);
+        return instance.exports;
+      },
+    });
+    self.localpixCodecs[name] = {
+      encode: (data, width, height, options) => module.encode(data, width, height, options),
+    };
+    return "ready";
+  } catch (error) {
+    console.warn(`localpix: the ${name} codec did not load:`, error);
+    return `it did not load: ${errorText(error)}`;
+  }
+}
+
+/** {name: "ready" | why not} for the codecs this job could use, each loaded once. */
+async function codecsForJob(engine, bytes, request) {
+  const status = {};
+  let wanted = [];
+  try {
+    wanted = engine.codecsFor(bytes.subarray(0, 4096), JSON.stringify(request));
+  } catch (error) {
+    console.warn("localpix: could not ask which codecs a job needs:", error);
+  }
+  for (const name of wanted) {
+    codecLoads[name] = codecLoads[name] || loadCodec(engine.info, name);
+    status[name] = await codecLoads[name];
+  }
+  return status;
 }
 
 function withTimeout(promise, ms, what) {
@@ -375,8 +436,10 @@ self.onmessage = async (event) => {
     response: { ok: false, kind, error },
   });
   let process;
+  let ready;
   try {
-    process = await engine;
+    ready = await engine;
+    process = ready.process;
   } catch (error) {
     fail("EngineUnavailable", `The image engine is not available: ${errorText(error)}`, true);
     return;
@@ -385,6 +448,7 @@ self.onmessage = async (event) => {
   try {
     const bytes = new Uint8Array(message.bytes);
     const request = { ...message.request, name: message.name };
+    request.codecs = await codecsForJob(ready, bytes, request);
     output = process(bytes, JSON.stringify(request));
     const asked = JSON.parse(output.get(1)); // the response alone: its bytes are not needed yet
     const decode = asked.ok ? null : asked.decode;
@@ -419,7 +483,8 @@ self.onmessage = async (event) => {
     const bytes = response.ok ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) : null;
     const crc = bytes ? crc32(new Uint8Array(bytes)) : null;
     post({ type: "result", id: message.id, response, bytes, crc32: crc, net: netTotals(false),
-           ms: Math.round(performance.now() - started) }, bytes ? [bytes] : []);
+           ms: Math.round(performance.now() - started) },
+         bytes ? [bytes] : []);
   } finally {
     output.destroy();
   }

@@ -20,9 +20,12 @@ class Job:
     jpeg_tables: str = DEFAULT_JPEG_TABLES
     note: str = ""
     score: float | None = None  # the automatic search's score at `quality`
+    codec: str = ""  # what made the output (a codec's LABEL or a provider's label)
+    codec_notes: list[str] = field(default_factory=list)  # providers that were not there
+    failed_providers: set[str] = field(default_factory=set)  # raised on this job: not retried
 
     @property
     def lossy(self) -> bool:
-        return self.out_format == "jpeg" or (
+        return self.out_format in ("jpeg", "avif") or (
             self.out_format == "webp" and not self.options.webp_lossless
         )

@@ -8,7 +8,9 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from .errors import CorruptImageError, ImageTooLargeError, InvalidOptionsError
 
-OutputFormat = Literal["jpeg", "png", "webp"]  # registry.OUTPUT_FORMATS (a test keeps them equal)
+OutputFormat = Literal["jpeg", "png", "webp", "avif"]  # registry.OUTPUT_FORMATS (a test checks)
+# The output choices: a format, or "smallest": per image, the smallest of registry.SMALLEST_OF.
+FormatChoice = Literal["jpeg", "png", "webp", "avif", "smallest"]
 JpegTables = Literal["psnr-hvs", "psnr-hvs-steep", "klein", "annex-k"]  # codecs.jpeg_tables.TABLES
 
 # 100 MP covers every phone and most cameras (a 61 MP full frame, 102 MP medium format excepted)
@@ -72,7 +74,9 @@ class Keep:
 class CompressOptions:
     """How `compress` re-encodes. Defaults: same format as the input, nothing private kept."""
 
-    format: OutputFormat | None = None  # None: the input's format (GIF/TIFF/BMP become PNG)
+    # None: the input's format (GIF/TIFF/BMP become PNG); "smallest": per image, the smallest of
+    # JPEG/WebP/AVIF at quality_target (DEFAULT_QUALITY_TARGET when none is given).
+    format: FormatChoice | None = None
     quality: int = 80  # 1..100 for JPEG and lossy WebP
     target_size: int | None = None  # bytes; search the best quality that fits
     max_width: int | None = None
@@ -100,7 +104,7 @@ class CompressOptions:
     score: bool = False
 
     def __post_init__(self) -> None:
-        _check_choice("output format", self.format, OutputFormat)
+        _check_choice("output format", self.format, FormatChoice)
         if not 1 <= self.quality <= 100:
             raise InvalidOptionsError(f"Quality must be 1-100, not {self.quality}.")
         if self.target_size is not None and self.target_size < 1:

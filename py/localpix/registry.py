@@ -32,6 +32,12 @@ class Format:
     always_convert: bool = False
     # The optional native package that decodes it (pixels.modern), where Pillow alone cannot.
     decoder_package: str | None = None
+    # Better encoders than Pillow's, in order of preference (codecs.providers); Pillow is the
+    # fallback after them.
+    providers: tuple[str, ...] = ()
+    # What writing it needs where not every Pillow can (Pyodide's Pillow 10.2 has no AVIF
+    # encoder): the page offers the format only when a browser provider writes it.
+    encoder_needs: str | None = None
 
     @property
     def writable(self) -> bool:
@@ -48,9 +54,10 @@ class Format:
 
 FORMATS: tuple[Format, ...] = (
     Format("jpeg", "JPEG", "image/jpeg", (".jpg", ".jpeg", ".jpe", ".jfif"), "jpeg",
-           ("JpegImagePlugin", "MpoImagePlugin"), "JPEG", "jpeg", "jpeg"),
+           ("JpegImagePlugin", "MpoImagePlugin"), "JPEG", "jpeg", "jpeg",
+           providers=("mozjpeg-lossless", "jsquash-jpeg")),
     Format("png", "PNG", "image/png", (".png",), "png",
-           ("PngImagePlugin",), "PNG", "png", "png"),
+           ("PngImagePlugin",), "PNG", "png", "png", providers=("oxipng",)),
     Format("webp", "WebP", "image/webp", (".webp",), "webp",
            ("WebPImagePlugin",), "WEBP", "webp", "webp"),
     Format("gif", "GIF", "image/gif", (".gif",), "gif",
@@ -59,8 +66,9 @@ FORMATS: tuple[Format, ...] = (
            ("TiffImagePlugin",), "TIFF", None, "png"),
     Format("bmp", "BMP", "image/bmp", (".bmp", ".dib"), "bmp",
            ("BmpImagePlugin",), "BMP", None, "png"),
-    Format("avif", "AVIF", "image/avif", (".avif",), "avif", (), "AVIF", None, "jpeg",
-           always_convert=True, decoder_package="Pillow 11.3 or later built with libavif"),
+    Format("avif", "AVIF", "image/avif", (".avif",), "avif", (), "AVIF", "avif", "jpeg",
+           always_convert=True, decoder_package="Pillow 11.3 or later built with libavif",
+           encoder_needs="Pillow 11.3 or later built with libavif"),
     Format("heic", "HEIC", "image/heic", (".heic", ".heif", ".hif"), "heic", (), "HEIF", None,
            "jpeg", always_convert=True, decoder_package="pillow-heif"),
     Format("jxl", "JPEG XL", "image/jxl", (".jxl",), "jxl", (), "JXL", None, "jpeg",
@@ -71,6 +79,9 @@ FORMATS: tuple[Format, ...] = (
 
 _BY_NAME = {f.name: f for f in FORMATS}
 OUTPUT_FORMATS: tuple[str, ...] = tuple(f.name for f in FORMATS if f.writable)
+# Not a format: per image, the smallest of these at the quality target (pipeline.compress).
+SMALLEST = "smallest"
+SMALLEST_OF: tuple[str, ...] = ("jpeg", "webp", "avif")
 EXTENSIONS: tuple[str, ...] = tuple(e for f in FORMATS for e in f.extensions)
 
 

@@ -83,6 +83,11 @@ class Result:
     # is then gone from the output, though nothing about the photo's look was lost).
     orientation_applied: bool = False
     warnings: tuple[str, ...] = field(default=())
+    # What made `data`: the encoder (codecs: a LABEL or a provider's label); "" when `data` is
+    # the losslessly cleaned input.
+    codec: str = ""
+    # options.format "smallest": (format, bytes) of every format tried, the chosen one included.
+    tried: tuple[tuple[str, int], ...] = ()
 
     @property
     def saved_bytes(self) -> int:

@@ -116,9 +116,12 @@ def test_a_batch_comes_back_clean_in_one_zip_and_nothing_is_sent(
     server_host = urlsplit(server).netloc
     page_urls = {r.url for r in traffic.requests if r.url.startswith("http")}
     page_entries = [e for e in entries if e.url in page_urls or e.host == server_host]
-    # Chromium's own service-worker update check (offline support) is not the page's doing.
+    # Chromium's own service-worker update check (offline support) is not the page's doing; the
+    # wasm codecs (dist/codecs/) are the app's own files, loaded by a worker on first use.
     update_check = {server + "sw.js", server + "precache.js"}
-    during = [e for e in page_entries if e.time >= ready_at
+    codec_files = [e for e in page_entries if e.url.startswith(server + "codecs/")]
+    assert all(e.method == "GET" and not e.body_bytes for e in codec_files), codec_files
+    during = [e for e in page_entries if e.time >= ready_at and e not in codec_files
               and not (e.method == "GET" and not e.body_bytes and e.url in update_check)]
     startup_urls = {e.url for e in page_entries if e.time < ready_at}
     if size == 1:
@@ -135,6 +138,9 @@ def test_a_batch_comes_back_clean_in_one_zip_and_nothing_is_sent(
     expect(meter).to_have_attribute("data-requests", "0")
     expect(meter).to_have_attribute("data-bytes", "0")
     expect(meter).to_contain_text("0 requests")
+    # ... and shows the codec files apart: every worker loaded mozjpeg for the batch's JPEGs.
+    expect(meter).to_contain_text("codecs loaded from this site on first use")
+    assert int(meter.get_attribute("data-codec-requests")) >= 1
     # Engines the pool started for the batch loaded the engine's own files from our server: the
     # meter shows them apart, as files and bytes, rather than leaving them out.
     if during:

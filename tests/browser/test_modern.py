@@ -110,14 +110,15 @@ def test_heic_and_jpeg_xl_are_decoded_in_the_page_and_come_out_upright(
     page.wait_for_function("() => document.querySelector('#compare-before').naturalWidth === 480")
     expect(page.locator("#compare-note")).not_to_contain_text("can't display")
     # The zero-upload proof with the decoders loading: after "ready", the page asked for nothing
-    # but this site's decoder files (and Chromium's service-worker update check), by bodiless
+    # but this site's decoder and codec files (and the service-worker update check), by bodiless
     # GETs; it never sent a body nor talked to another host.
     entries = proxy.entries()[first_entry:]
     mine = [e for e in entries if e.url.startswith(server)]
     after = [e for e in mine if e.time >= ready_at]
     assert any("/decoders/" in e.url for e in mine)  # by the worker, or the offline copy
     assert all(e.method == "GET" and not e.body_bytes for e in mine)
-    assert all("/decoders/" in e.url or e.url in {server + "sw.js", server + "precache.js"}
+    assert all(e.url.startswith((server + "decoders/", server + "codecs/"))  # the JPEG's codec
+               or e.url in {server + "sw.js", server + "precache.js"}
                for e in after), [e.url for e in after]
     assert not [r for r in traffic.requests if r.has_body]
     assert all(r.url.startswith((server, "blob:", "data:")) for r in traffic.requests)

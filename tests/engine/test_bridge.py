@@ -16,7 +16,8 @@ META_JPG = (CORPUS / "formats" / "meta.jpg").read_bytes()
 
 SUCCESS_KEYS = {
     "ok", "format", "mime", "extension", "name", "input_size", "output_size", "reencoded",
-    "quality", "target_met", "score", "orientation_applied", "low_quality", "note", "warnings",
+    "quality", "target_met", "score", "orientation_applied", "low_quality", "codec", "tried",
+    "note", "warnings",
     "before",
     "after", "removed",
 }  # fmt: skip

@@ -107,7 +107,7 @@ def test_options_are_parsed_from_the_dataclass_fields() -> None:
         ({"qualty": 50}, "Unknown option qualty"),
         ({"quality": "50"}, "quality must be a whole number"),
         ({"webp_lossless": 1}, "webp_lossless must be true or false"),
-        ({"format": "avif"}, "format must be one of jpeg, png, webp"),
+        ({"format": "heic"}, "format must be one of jpeg, png, webp, avif, smallest"),
         ({"jpeg_tables": "mozjpeg"}, "jpeg_tables must be one of"),
         ({"quality_target": True}, "quality_target must be a number"),
         ({"keep": {"gps": True}}, "unknown: gps"),

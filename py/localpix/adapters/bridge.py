@@ -9,9 +9,13 @@ request:  {"mode": "compress" | "clean" | "inspect", "options": {...}, "name": "
           result at most that many px on a side, as a data: URL. Optional "decoded":
           {"format": "AVIF", "width", "height", "file_size"}: `data` is the file's first
           file_size bytes followed by the RGBA pixels the page decoded for it (web/decoders.js).
+          Optional "codecs": {"jsquash-jpeg": "ready" | "<why not>"}: the wasm codecs the
+          worker initialised for this job (web/worker.js; codecs.providers).
 response: {"ok": true, "format", "mime", "extension", "name", "input_size", "output_size",
            "reencoded", "quality", "target_met", "score", "orientation_applied", "low_quality",
-           "note", "warnings", "before", "after", "removed", "thumbnail"?}
+           "codec", "tried", "note", "warnings", "before", "after", "removed", "thumbnail"?}
+          codec: what encoded the output ("" = the input's own data, cleaned); tried: with
+          format "smallest", {format: bytes} of each format tried.
           score: SSIMULACRA2 of a lossy result (quality.assess); low_quality: a target size
           forced it below assess.LOW_SCORE.
           or {"ok": false, "error": "<message for the user>", "kind": "<error class name>",
@@ -29,13 +33,14 @@ import traceback
 from dataclasses import asdict
 from typing import Any
 
+from ..codecs import providers
 from ..errors import DecoderMissingError, ImageTooLargeError, InvalidOptionsError, LocalpixError
 from ..options import BYTES_PER_PIXEL_WORKING, CompressOptions, parse_options
 from ..pipeline.run import output_name, run
 from ..pixels.modern import split_page_pixels
 from ..pixels.thumbnail import thumbnail
 from ..quality.assess import LOW_SCORE
-from ..registry import record
+from ..registry import SMALLEST, SMALLEST_OF, detect, record
 from ..report import Result
 
 BUG_MESSAGE = (
@@ -71,6 +76,26 @@ def process(data: bytes, request_json: str) -> tuple[bytes, str]:
         return b"", _failure(BUG_MESSAGE, "InternalError", detail=detail)
 
 
+def codecs_for(data: bytes, request_json: str) -> list[str]:
+    """The browser providers (codecs.providers) the job may use, best first, for the worker to
+    initialise before calling `process`. Never raises: a request it cannot read needs none
+    (process then reports the problem)."""
+    try:
+        request = _parse_request(request_json)
+        request.pop("codecs", None)
+        if request.get("mode", "compress") != "compress":
+            return []
+        options = parse_options(request.get("options") or {})
+        if options.format == SMALLEST:
+            formats: tuple[str, ...] = SMALLEST_OF
+        else:
+            formats = (options.format or detect(bytes(data[:64])).compress_to,)
+    except LocalpixError:
+        return []
+    wanted = [name for fmt in formats for name in record(fmt).providers]
+    return [name for name in wanted if providers.PROVIDERS[name].runtime == "browser"]
+
+
 def _failure(message: str, kind: str, **extra: object) -> str:
     return json.dumps({"ok": False, "error": message, "kind": kind, **extra})
 
@@ -89,7 +114,11 @@ def _run(data: bytes, request: dict[str, Any]) -> tuple[bytes, str]:
     thumb = request.get("thumbnail")
     if thumb is not None and (isinstance(thumb, bool) or not isinstance(thumb, int)):
         raise InvalidOptionsError("thumbnail must be a size in pixels.")
-    result = run(data, request.get("mode", "compress"), options)
+    status = request.get("codecs") or {}
+    if not isinstance(status, dict):
+        raise InvalidOptionsError("codecs must be an object of codec names.")
+    with providers.browser_codecs(status):
+        result = run(data, request.get("mode", "compress"), options)
     return result.data, _response(result, _base_name(request.get("name")), options, thumb)
 
 
@@ -111,6 +140,8 @@ def _response(result: Result, name: str, options: CompressOptions, thumb: int | 
         "score": result.score,
         "orientation_applied": result.orientation_applied,
         "low_quality": low,
+        "codec": result.codec,
+        "tried": dict(result.tried),
         "note": result.note,
         "warnings": list(result.warnings),
         "before": result.before.to_dict(),

@@ -98,10 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="only remove metadata, losslessly: the pixels are untouched")
     converted = ", ".join(f"{f.label} becomes {registry.record(f.compress_to).label}"
                           for f in registry.FORMATS if f.compress_to != f.name)
-    parser.add_argument("--format", choices=registry.OUTPUT_FORMATS,
-                        help=f"output format (default: same as input; {converted})")
+    smallest = "/".join(registry.record(n).label for n in registry.SMALLEST_OF)
+    parser.add_argument("--format", choices=(*registry.OUTPUT_FORMATS, registry.SMALLEST),
+                        help=f"output format (default: same as input; {converted}); "
+                        f"{registry.SMALLEST}: per image, the smallest {smallest} at the "
+                        "quality target")
     parser.add_argument("--quality", type=int, metavar="N",
-                        help="a fixed JPEG/WebP quality 1-100 instead of automatic quality")
+                        help="a fixed JPEG/WebP/AVIF quality 1-100 instead of automatic quality")
     targets = ", ".join(f"{score} {label.lower()}" for score, (label, _) in QUALITY_TARGETS.items())
     parser.add_argument("--quality-target", type=float, metavar="SCORE",
                         help="automatic quality (the default): per image, the smallest JPEG/WebP "
@@ -143,6 +146,8 @@ class Outcome:
     format: str | None = None
     removed: list[str] = field(default_factory=list)
     reencoded: bool | None = None
+    codec: str = ""  # what encoded the output ("" = the input's own data, cleaned)
+    tried: dict[str, int] = field(default_factory=dict)  # --format smallest: bytes per format
     note: str = ""
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
@@ -230,6 +235,7 @@ def process_file(
         result = run(data, mode, options)
         outcome.format, outcome.reencoded = result.format, result.reencoded
         outcome.note, outcome.warnings = result.note, list(result.warnings)
+        outcome.codec, outcome.tried = result.codec, dict(result.tried)
         outcome.removed = [f.label for f in result.removed]
         return {"outcome": asdict(outcome), "data": result.data, "before": result.before,
                 "after": result.after}

@@ -9,6 +9,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, get_args
 
+from ..codecs.providers import PROVIDERS
 from ..metadata.tags import GPS_POSITION
 from ..options import (
     DEFAULT_MAX_PIXELS,
@@ -18,7 +19,7 @@ from ..options import (
     Keep,
 )
 from ..pipeline.run import MODES
-from ..registry import FORMATS, OUTPUT_FORMATS
+from ..registry import FORMATS, SMALLEST, SMALLEST_OF, record
 from ..report import Category
 
 # Ranges CompressOptions.__post_init__ enforces; a test checks the engine refuses just outside.
@@ -32,16 +33,30 @@ RANGES = {
 }
 
 
+def page_output_formats() -> list[str]:
+    """What the page can write: not the formats whose encoder Pyodide's Pillow lacks (AVIF)
+    unless a browser provider writes them."""
+    browser = {name for name, p in PROVIDERS.items() if p.runtime == "browser"}
+    return [f.name for f in FORMATS if f.writable
+            and (f.encoder_needs is None or browser.intersection(f.providers))]
+
+
 def facts() -> dict[str, Any]:
     defaults = CompressOptions()
     keep = Keep()
+    writable = page_output_formats()
+    smallest_of = [name for name in SMALLEST_OF if name in writable]
     return {
         "formats": [
             {"name": f.name, "label": f.label, "mime": f.mime, "extensions": list(f.extensions),
              "writable": f.writable, "compress_to": f.compress_to}
             for f in FORMATS
         ],
-        "output_formats": list(OUTPUT_FORMATS),
+        "output_formats": [*writable, SMALLEST],
+        "output_labels": {
+            **{name: record(name).label for name in writable},
+            SMALLEST: "Smallest of " + " / ".join(record(n).label for n in smallest_of),
+        },
         "extensions": [e for f in FORMATS for e in f.extensions],
         "accept": ",".join([f.mime for f in FORMATS] + [e for f in FORMATS for e in f.extensions]),
         "modes": list(MODES),

@@ -16,12 +16,12 @@ from ..errors import LocalpixError
 from ..job import Job
 from ..metadata import exif as exif_block
 from ..metadata.text import size_text
-from ..options import CompressOptions, Keep
+from ..options import DEFAULT_QUALITY_TARGET, CompressOptions, Keep
 from ..pixels import prepare
 from ..pixels.decode import decode, open_header, pillow_errors
 from ..quality import assess, auto
 from ..quality.target_size import encode_for_target
-from ..registry import detect, record
+from ..registry import SMALLEST, SMALLEST_OF, detect, record
 from ..report import Report, Result
 from .clean import clean
 from .inspect import inspect
@@ -30,6 +30,8 @@ from .inspect import inspect
 def compress(data: bytes, options: CompressOptions = CompressOptions()) -> Result:  # noqa: B008
     """Re-encode `data` per `options`; see the module docstring for the guarantees."""
     data = bytes(data)  # Pyodide may hand over a memoryview
+    if options.format == SMALLEST:
+        return _smallest(data, options)
     source = detect(data)
     in_format = source.name
     before = inspect(data, options.max_pixels)  # the container's own checks come first
@@ -92,7 +94,7 @@ def compress(data: bytes, options: CompressOptions = CompressOptions()) -> Resul
     score = job.score if quality == job.quality else None
     if score is None and quality is not None and (options.target_size or options.score):
         score = assess.score(image, output)
-    note = " ".join(n for n in (job.note, note) if n)
+    note = " ".join(n for n in (job.note, note, *job.codec_notes) if n)
 
     # Never bigger than the input (or than the losslessly cleaned input, which is better in every
     # way when it is smaller), unless the user asked for another format or smaller dimensions.
@@ -134,7 +136,38 @@ def compress(data: bytes, options: CompressOptions = CompressOptions()) -> Resul
         warnings=tuple(job.warnings),
         score=score,
         orientation_applied=orientation_applied,
+        codec=job.codec,
     )
+
+
+def _smallest(data: bytes, options: CompressOptions) -> Result:
+    """options.format "smallest": each of SMALLEST_OF at the quality target, the smallest kept;
+    the note names it and the bytes of each tried. JPEG is not tried for an image with alpha
+    (it would lose the transparency), AVIF not where nothing here encodes it."""
+    from ..codecs import avif
+
+    target = options.quality_target
+    if target is None and options.target_size is None:
+        target = DEFAULT_QUALITY_TARGET
+    with pillow_errors():
+        header = open_header(data, options.max_pixels)
+    alpha = header.mode in ("RGBA", "LA", "PA") or "transparency" in header.info
+    results: list[Result] = []
+    skipped = []
+    for name in SMALLEST_OF:
+        if name == "jpeg" and alpha:
+            skipped.append("JPEG (the image has transparency)")
+        elif name == "avif" and not avif.available():
+            skipped.append("AVIF (no AVIF encoder here)")
+        else:
+            results.append(compress(data, replace(options, format=name,  # type: ignore[arg-type]
+                                                  quality_target=target)))
+    best = min(results, key=lambda r: r.output_size)
+    sizes = ", ".join(f"{record(r.format).label} {size_text(r.output_size)}" for r in results)
+    why = (f"Smallest format: {record(best.format).label} ({sizes}"
+           + (f"; not tried: {', '.join(skipped)}" if skipped else "") + ").")
+    return replace(best, note=" ".join(n for n in (why, best.note) if n),
+                   tried=tuple((r.format, r.output_size) for r in results))
 
 
 def _metadata_to_write(image: Image.Image, job: Job) -> dict[str, object]:

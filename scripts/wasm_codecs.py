@@ -1,0 +1,124 @@
+"""The browser's wasm codecs (codecs.providers' "browser" providers): npm packages pinned with
+their tarball's sha256 in pyproject.toml ([tool.localpix.runtime] wasm_codecs), fetched with
+`npm pack` into the download cache by scripts/setup, checked and unpacked into dist/codecs/ by
+scripts/build.
+
+Each codec ships as its Emscripten factory and .wasm. jSquash publishes the factory as an ES
+module; the worker is a classic script (importScripts also serves the single-file build), so the
+build turns it into a classic script that registers the factory on
+self.localpixWasmFactories[name]. The rewrite is checked: it refuses a file that does not have
+exactly the shape it expects. Standard library only, like runtime.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+import sys
+import tarfile
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from runtime import CACHE_DIR, ROOT, BuildRefused
+
+OUT_DIR = "codecs"
+
+
+@dataclass(frozen=True)
+class WasmCodec:
+    name: str  # the provider's name (codecs.providers): "jsquash-jpeg"
+    npm: str  # "@jsquash/jpeg@1.6.0"
+    sha256: str  # of the npm tarball
+    factory: str  # the Emscripten factory inside the package: "codec/enc/mozjpeg_enc.js"
+    licences: tuple[str, ...]  # files inside the package shipped beside it
+
+    @property
+    def tarball(self) -> Path:
+        package, version = self.npm.rsplit("@", 1)
+        return CACHE_DIR / "npm" / f"{package.lstrip('@').replace('/', '-')}-{version}.tgz"
+
+    @property
+    def wasm(self) -> str:
+        return self.factory.removesuffix(".js") + ".wasm"
+
+
+def load() -> list[WasmCodec]:
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        pins = tomllib.load(f)["tool"]["localpix"]["runtime"]
+    return [WasmCodec(c["name"], c["npm"], c["sha256"], c["factory"], tuple(c["licences"]))
+            for c in pins.get("wasm_codecs", [])]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def fetch() -> None:
+    """npm pack each pinned codec into the cache (scripts/setup); checked against its pin."""
+    for codec in load():
+        if not codec.tarball.is_file():
+            codec.tarball.parent.mkdir(parents=True, exist_ok=True)
+            subprocess.run(["npm", "pack", codec.npm, "--pack-destination",
+                            str(codec.tarball.parent), "--silent"], check=True,
+                           stdout=subprocess.DEVNULL)
+        _check(codec)
+
+
+def _check(codec: WasmCodec) -> None:
+    if not codec.tarball.is_file():
+        raise BuildRefused(f"{codec.npm} is not downloaded: run scripts/setup")
+    got = _sha256(codec.tarball)
+    if got != codec.sha256:
+        raise BuildRefused(f"{codec.npm}: tarball sha256 {got}, pyproject.toml pins "
+                           f"{codec.sha256}")
+
+
+def classic_script(source: str, name: str) -> str:
+    """jSquash's ES-module factory as a classic script registering it under `name`."""
+    tail = "export default Module;"
+    if source.count(tail) != 1 or not source.rstrip().endswith(tail):
+        raise BuildRefused(f"{name}: the factory does not end in {tail!r}")
+    if re.search(r"^\s*import[\s{]", source, re.M) or "import(" in source:
+        raise BuildRefused(f"{name}: the factory imports other modules")
+    # import.meta.url only locates the .wasm when no locateFile is given; the worker gives the
+    # compiled module itself (instantiateWasm), so any URL will do.
+    body = source.replace("import.meta.url", "localpixScriptUrl").rstrip().removesuffix(tail)
+    return (
+        f"// {name}: written by scripts/wasm_codecs.py from the npm package (an ES module made\n"
+        "// a classic script for web/worker.js's importScripts).\n"
+        "(() => {\nlet localpixScriptUrl = self.location.href;\n"
+        f"{body}\nself.localpixWasmFactories = self.localpixWasmFactories || {{}};\n"
+        f"self.localpixWasmFactories[{name!r}] = Module;\n}})();\n"
+    )
+
+
+def install(dist: Path) -> dict[str, dict[str, str]]:
+    """Unpack every codec into dist/codecs/NAME/; returns build-info.json's "codecs" entry."""
+    info = {}
+    for codec in load():
+        _check(codec)
+        out = dist / OUT_DIR / codec.name
+        out.mkdir(parents=True)
+        with tarfile.open(codec.tarball) as tar:
+            def member(path: str, tar: tarfile.TarFile = tar, npm: str = codec.npm) -> bytes:
+                f = tar.extractfile(f"package/{path}")
+                if f is None:
+                    raise BuildRefused(f"{npm} has no {path}")
+                return f.read()
+
+            script = classic_script(member(codec.factory).decode(), codec.name)
+            (out / Path(codec.factory).name).write_text(script)
+            (out / Path(codec.wasm).name).write_bytes(member(codec.wasm))
+            for licence in codec.licences:
+                (out / Path(licence).name).write_bytes(member(licence))
+        base = f"{OUT_DIR}/{codec.name}"
+        info[codec.name] = {"npm": codec.npm, "script": f"{base}/{Path(codec.factory).name}",
+                            "wasm": f"{base}/{Path(codec.wasm).name}"}
+    return info
+
+
+if __name__ == "__main__":
+    fetch()

@@ -1,0 +1,184 @@
+"""Codec providers (codecs.providers): each native provider's output decodes, reaches the quality
+target, carries no private metadata (ExifTool) and says which codec made it; a provider that is
+missing or fails falls back to Pillow and says so. AVIF output and the "smallest" choice.
+
+In .venv-pillow-min (no provider packages, Pillow 10.2) the provider tests skip and the fallback
+and refusal tests run the real fallback path."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from tests.conftest import CORPUS
+
+from localpix import CompressOptions, compress
+from localpix.adapters.cli import main
+from localpix.codecs import avif, jpeg, png, providers
+from localpix.errors import UnsupportedFormatError
+from localpix.quality import auto
+from localpix.registry import SMALLEST_OF
+
+from .metadata_helpers import exiftool_many, leftover
+from .test_formats_modern import PLANTED, private_tags
+
+PHOTO = (CORPUS / "formats" / "meta.jpg").read_bytes()  # GPS, serial, owner, XMP, IPTC, ...
+PNG = (CORPUS / "formats" / "meta.png").read_bytes()
+TARGET = 80
+AUTO = CompressOptions(quality_target=TARGET, max_width=480)  # resized: always re-encoded
+
+needs_numpy = pytest.mark.skipif(not auto.available(), reason="automatic quality needs numpy")
+
+
+def have(name: str) -> bool:
+    return providers._native_problem(providers.PROVIDERS[name]) is None
+
+
+def pixels(data: bytes) -> bytes:
+    with Image.open(io.BytesIO(data)) as im:
+        return im.convert("RGBA").tobytes()
+
+
+def no_private_metadata(*outputs: bytes) -> None:
+    for key, tags in exiftool_many(dict(enumerate(outputs))).items():
+        if tags.get("File:FileType") == "AVIF":  # its boxes are all structure to ExifTool
+            assert private_tags(tags) == {}, key
+            assert not any(planted in outputs[key] for planted in PLANTED)
+        else:
+            assert leftover(tags) == {}, key
+
+
+def without(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """As if provider `name`'s package were not installed."""
+    real = providers._native_module
+    source = providers.PROVIDERS[name].source
+
+    def fake(module: str) -> object:
+        if module == source:
+            raise ImportError(module)
+        return real(module)
+
+    monkeypatch.setattr(providers, "_native_module", fake)
+
+
+@needs_numpy
+@pytest.mark.skipif(not have("mozjpeg-lossless"), reason="mozjpeg-lossless-optimization missing")
+def test_mozjpeg_rewrite_same_pixels_fewer_bytes_target_met(monkeypatch) -> None:
+    result = compress(PHOTO, AUTO)
+    assert result.codec == providers.PROVIDERS["mozjpeg-lossless"].label
+    assert result.format == "jpeg" and result.score is not None and result.score >= TARGET
+    with monkeypatch.context() as m:
+        without(m, "mozjpeg-lossless")
+        plain = compress(PHOTO, AUTO)
+    assert plain.codec == jpeg.LABEL and plain.quality == result.quality
+    # Lossless: the same coefficients, so the same decoded pixels, in fewer bytes.
+    assert pixels(result.data) == pixels(plain.data)
+    assert result.output_size < plain.output_size
+    no_private_metadata(result.data)
+
+
+@pytest.mark.skipif(not have("oxipng"), reason="pyoxipng missing")
+def test_oxipng_is_lossless_and_not_bigger(monkeypatch) -> None:
+    result = compress(PNG, CompressOptions(format="png"))
+    assert result.codec == providers.PROVIDERS["oxipng"].label
+    with monkeypatch.context() as m:
+        without(m, "oxipng")
+        plain = compress(PNG, CompressOptions(format="png"))
+    assert plain.codec == png.LABEL
+    assert pixels(result.data) == pixels(plain.data)
+    assert result.output_size <= plain.output_size
+    no_private_metadata(result.data)
+
+
+def test_a_missing_provider_falls_back_to_pillow_and_says_so(monkeypatch) -> None:
+    without(monkeypatch, "mozjpeg-lossless")
+    result = compress(PHOTO, CompressOptions(max_width=480))
+    assert result.codec == jpeg.LABEL
+    assert "mozjpeg-lossless-optimization is not installed" in result.note
+    assert not result.warnings
+    Image.open(io.BytesIO(result.data)).load()
+
+
+@pytest.mark.skipif(not have("mozjpeg-lossless"), reason="mozjpeg-lossless-optimization missing")
+def test_a_failing_provider_falls_back_to_pillow_with_a_warning(monkeypatch) -> None:
+    lib = providers.module(providers.PROVIDERS["mozjpeg-lossless"])
+
+    def broken(data: bytes, copy: object = None) -> bytes:
+        raise ValueError("simulated crash")
+
+    monkeypatch.setattr(lib, "optimize", broken)
+    result = compress(PHOTO, CompressOptions(max_width=480))
+    assert result.codec == jpeg.LABEL
+    assert any("simulated crash" in w and "Pillow encoded it instead" in w
+               for w in result.warnings)
+    Image.open(io.BytesIO(result.data)).load()
+    no_private_metadata(result.data)
+
+
+def test_a_browser_codec_the_page_did_not_load_is_a_note(monkeypatch) -> None:
+    monkeypatch.setattr(providers, "RUNTIME", "browser")
+    with providers.browser_codecs({"jsquash-jpeg": "the wasm file did not load"}):
+        result = compress(PHOTO, CompressOptions(max_width=480))
+    assert result.codec == jpeg.LABEL
+    assert "did not load" in result.note
+
+
+def test_a_baseline_jpeg_stays_pillows() -> None:
+    result = compress(PHOTO, CompressOptions(max_width=480, jpeg_progressive=False))
+    assert result.codec == jpeg.LABEL
+
+
+@needs_numpy
+@pytest.mark.skipif(not avif.available(), reason="this Pillow cannot write AVIF")
+def test_avif_output_decodes_meets_target_and_has_no_private_metadata() -> None:
+    result = compress(PHOTO, CompressOptions(format="avif", quality_target=TARGET))
+    assert result.format == "avif" and result.codec == avif.LABEL
+    with Image.open(io.BytesIO(result.data)) as im:
+        assert im.format == "AVIF" and im.size == (480, 640)  # turned upright (orientation 6)
+    assert result.score is not None and result.score >= TARGET
+    no_private_metadata(result.data)
+
+
+@pytest.mark.skipif(avif.available(), reason="this Pillow writes AVIF")
+def test_avif_output_without_an_encoder_says_what_to_install() -> None:
+    with pytest.raises(UnsupportedFormatError, match=r"Pillow 11\.3"):
+        compress(PHOTO, CompressOptions(format="avif"))
+
+
+@needs_numpy
+def test_smallest_keeps_the_smallest_and_names_every_size() -> None:
+    result = compress(PHOTO, CompressOptions(format="smallest", max_width=480))
+    tried = dict(result.tried)
+    assert set(tried) == {f for f in SMALLEST_OF if f != "avif" or avif.available()}
+    assert result.format == min(tried, key=tried.__getitem__)
+    assert result.output_size == tried[result.format]
+    assert result.note.startswith("Smallest format:") and "target 80" in result.note
+    no_private_metadata(result.data)
+
+
+def test_cli_report_names_the_codec(tmp_path: Path, capsys) -> None:
+    report = tmp_path / "r.json"
+    code = main([str(CORPUS / "formats" / "meta.jpg"), "-o", str(tmp_path / "out"),
+                 "--max-size", "400", "--quality", "70", "--report", str(report)])
+    assert code == 0
+    (entry,) = json.loads(report.read_text())["files"]
+    expected = jpeg.LABEL if not have("mozjpeg-lossless") else \
+        providers.PROVIDERS["mozjpeg-lossless"].label
+    assert entry["codec"] == expected
+
+
+def test_the_worker_is_told_which_wasm_codecs_a_job_can_use() -> None:
+    from localpix.adapters.bridge import codecs_for
+
+    def ask(data: bytes, request: dict) -> list[str]:
+        return codecs_for(data, json.dumps(request))
+
+    assert ask(PHOTO, {"mode": "compress", "options": {}}) == ["jsquash-jpeg"]
+    assert ask(PHOTO, {"mode": "compress", "options": {"format": "smallest"}}) == ["jsquash-jpeg"]
+    assert ask(PHOTO, {"mode": "compress", "options": {"format": "webp"}}) == []
+    assert ask(PNG, {"mode": "compress"}) == []
+    assert ask(PHOTO, {"mode": "clean"}) == []
+    assert ask(b"not an image", {"mode": "compress"}) == []
