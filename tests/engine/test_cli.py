@@ -210,6 +210,24 @@ def test_parallel_matches_serial(tmp_path: Path, capsys) -> None:
         ).read_bytes()
 
 
+def test_parallel_after_this_process_encoded_a_png(tmp_path: Path) -> None:
+    """A process that has encoded a PNG (oxipng's thread pool alive) then runs -j 2: the pool's
+    children must not inherit that pool half-alive (they used to spin forever on a PNG)."""
+    inputs = copy_inputs(tmp_path / "in", ["formats/meta.png", "formats/meta.jpg"])
+    script = (
+        "import sys; from localpix import compress; from localpix.adapters.cli import main\n"
+        "if __name__ == '__main__':\n"
+        f"    compress(open({str(inputs[0])!r}, 'rb').read())\n"
+        f"    sys.exit(main([{str(inputs[0])!r}, {str(inputs[1])!r}, '-o', "
+        f"{str(tmp_path / 'out')!r}, '-j', '2']))\n"
+    )
+    (tmp_path / "run.py").write_text(script)
+    done = subprocess.run([sys.executable, str(tmp_path / "run.py")], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["meta.jpg", "meta.png"]
+
+
 @pytest.mark.parametrize(
     "args",
     [

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import errno
 import json
+import multiprocessing
 import os
 import re
 import sys
@@ -260,7 +261,10 @@ def _run_all(
         for source in sources:
             yield process_file(source, mode, options)
         return
-    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks))) as pool:
+    # Not fork: a process that has already encoded a PNG holds oxipng's thread pool (rayon), and
+    # a forked child inherits its state without its threads - its first PNG then spins forever.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context) as pool:
         yield from pool.map(process_file, sources, [mode] * len(tasks), [options] * len(tasks))
 
 
