@@ -2,7 +2,8 @@
 control characters and a right-to-left override are shown as plain, truncated text and run
 nothing (Trusted Types enforced, in the page and in the engine worker); decompression bombs each
 get their own clear error among good files; a worker that dies mid-job is replaced, its file
-marked failed with a Try again, and no other file is lost or done twice. Lean: one engine."""
+marked failed with a Try again, and no other file is lost or done twice; every engine's wasm
+heap stays under HEAP_BOUND through the bombs and a 50 MP photo. Lean: one engine."""
 
 from __future__ import annotations
 
@@ -30,6 +31,14 @@ from .test_app import download, row, wait_finished
 from .test_zero_upload import wait_for_engine
 
 MARKUP_NAME = "<img src=x onerror=document.title='pwned'>.jpg"
+# The bound stated in the README (Security): an engine's wasm heap (Pyodide's memory) after the
+# bombs and a 50 MP photo. Measured 801 MiB (the 50 MP photo); the rest is margin.
+HEAP_BOUND = 1280 * 1024**2  # 1.25 GiB
+# Every engine's last reported heap (a wasm memory never shrinks: its peak), the dead ones too.
+HEAPS = """() => {
+    const pool = window.localpix.enginePool();
+    return { peak: pool.peakHeap, each: pool.workers.map((w) => w.heap || 0) };
+}"""
 
 TRUSTED_TYPES = """() => {
     try { document.createElement("div").innerHTML = "<img src=x>"; return "assigned"; }
@@ -100,8 +109,14 @@ def test_bombs_fail_alone_and_a_dead_worker_is_replaced(
              "bomb-65535x66601.gif": gif_bomb(), "bomb-65500x65500.jpg": jpeg_bomb(),
              "zlib-bomb-20000x20000.png": png_bomb(20_000, 20_000)}  # fmt: skip
     slow = CORPUS / "large" / "jolla.jpg"  # 8 MP: still running when the test kills its worker
-    good = [CORPUS / "formats" / "meta.jpg", CORPUS / "gps" / "DSCN0010.jpg",
-            CORPUS / "photos" / "Canon_40D.jpg", CORPUS / "formats" / "meta.webp"]
+    big = tmp_path / "fifty-mp.jpg"  # the heaviest good file a batch may hold
+    Image.linear_gradient("L").resize((8660, 5774)).convert("RGB").save(big, quality=90)
+    good = [
+        CORPUS / "formats" / "meta.jpg",
+        CORPUS / "gps" / "DSCN0010.jpg",
+        CORPUS / "photos" / "Canon_40D.jpg",
+        CORPUS / "formats" / "meta.webp",
+    ]
     # Pyodide's libwebp 1.2.2 (CVE-2023-4863) decodes nothing: still WebP goes to the browser's
     # decoder; an animation, which that does not give frame by frame, is refused in words.
     frames = [Image.new("RGB", (32, 32), c) for c in ("red", "blue")]
@@ -112,9 +127,20 @@ def test_bombs_fail_alone_and_a_dead_worker_is_replaced(
     for name, data in bombs.items():
         (tmp_path / name).write_bytes(data)
     names = list(bombs)
-    files = [slow, tmp_path / names[0], good[0], tmp_path / names[1], tmp_path / "zTXt-bomb.png",
-             tmp_path / names[2], good[1], tmp_path / names[3], good[2], good[3],
-             tmp_path / "animated.webp"]
+    files = [
+        slow,
+        tmp_path / names[0],
+        good[0],
+        tmp_path / names[1],
+        tmp_path / "zTXt-bomb.png",
+        tmp_path / names[2],
+        good[1],
+        tmp_path / names[3],
+        good[2],
+        good[3],
+        tmp_path / "animated.webp",
+        big,
+    ]
     page.goto(server + "?workers=1")
     wait_for_engine(page)
     page.locator("#file").set_input_files(files)
@@ -126,8 +152,12 @@ def test_bombs_fail_alone_and_a_dead_worker_is_replaced(
         r = row(page, name)
         expect(r).to_have_attribute("data-status", "error")
         expect(r.locator(".file-error")).to_contain_text("decompression bomb")
-    for path in [*good, tmp_path / "zTXt-bomb.png"]:
+    for path in [*good, tmp_path / "zTXt-bomb.png", big]:
         expect(row(page, path.name)).to_have_attribute("data-status", "done")
+    heaps = page.evaluate(HEAPS)
+    print(f"engine heaps after the bombs and a 50 MP photo: {heaps}")
+    assert 0 < heaps["peak"] <= HEAP_BOUND
+    assert heaps["peak"] == max(heaps["each"])  # the killed engine had reported too (its start)
     expect(row(page, "animated.webp").locator(".file-error")).to_contain_text("CVE-2023-4863")
     webp = download(page, row(page, "meta.webp").locator("a.row-download"), tmp_path / "dl")
     with Image.open(webp) as out:  # decoded by the browser, turned upright by the engine (EXIF 6)
@@ -151,15 +181,19 @@ def _renderer_rss_mb() -> float:
     import subprocess
 
     ps = subprocess.run(["ps", "-eo", "rss=,args="], capture_output=True, text=True).stdout
-    sizes = [int(line.split(None, 1)[0]) for line in ps.splitlines()
-             if "chromium" in line and "--type=renderer" in line]
+    sizes = [
+        int(line.split(None, 1)[0])
+        for line in ps.splitlines()
+        if "chromium" in line and "--type=renderer" in line
+    ]
     return max(sizes, default=0) / 1024
 
 
 @pytest.mark.skipif(not os.environ.get("LOCALPIX_SLOW"), reason="slow: LOCALPIX_SLOW=1 runs it")
 def test_heavy_batch_of_500_with_a_50_mp_photo(page: Page, server: str, tmp_path: Path) -> None:
     """Measured once, not timed: 500 files (a 50 MP photo, the bombs, hostile metadata, 480 small
-    photos) through one engine. Prints the wall time and the tab's peak resident memory."""
+    photos) through one engine. Prints the wall time, the tab's peak resident memory and the
+    engine's peak wasm heap."""
     import threading
     import time
 
@@ -196,6 +230,10 @@ def test_heavy_batch_of_500_with_a_50_mp_photo(page: Page, server: str, tmp_path
     done.set()
     watcher.join()
     errors = page.locator(".file[data-status='error']").count()
-    print(f"500-file batch: {elapsed:.0f} s, {errors} errors, peak renderer RSS {peak[0]:.0f} MB")
+    heap = page.evaluate(HEAPS)["peak"] / 1024**2
+    print(
+        f"500-file batch: {elapsed:.0f} s, {errors} errors, peak renderer RSS {peak[0]:.0f} MB, "
+        f"peak engine heap {heap:.0f} MiB"
+    )
     assert errors == 3  # the three bombs; everything else, the 50 MP photo included, is done
     expect(row(page, big.name)).to_have_attribute("data-status", re.compile("done"))
