@@ -17,8 +17,9 @@
 //                   {type: "net", net}                            (this worker fetched something)
 //   response is the bridge's JSON response, parsed ({ok: false, error, kind} on failure).
 //   bytes is transferred, not copied; crc32 is its CRC-32 (unsigned) for the ZIP writer, computed
-//   here so the page never reads result bytes. fatal: the engine itself broke (e.g. out of wasm
-//   memory), so the page must terminate this worker and start a fresh one.
+//   here so the page never reads result bytes. fatal: the engine itself broke or its heap ran out
+//   (Pyodide failed, or response.out_of_memory), so the page must terminate this worker and
+//   start a fresh one.
 //   heap: the bytes of Pyodide's wasm memory after the job (also in "ready"). A wasm memory only
 //   grows, so this is the worker's peak so far; the page keeps the largest (pool.peakHeap).
 //   net = {requests, bytes, decoders: {requests, bytes}, codecs: {requests, bytes}}: this
@@ -492,8 +493,11 @@ self.onmessage = async (event) => {
     const response = JSON.parse(responseJson);
     const bytes = response.ok ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) : null;
     const crc = bytes ? crc32(new Uint8Array(bytes)) : null;
+    // Python's heap ran out (a MemoryError, answered in words by the bridge): this engine's
+    // memory stays at its peak and its C state is suspect, so the page replaces it.
+    const fatal = response.out_of_memory === true || undefined;
     post({ type: "result", id: message.id, response, bytes, crc32: crc, net: netTotals(false),
-           ms: Math.round(performance.now() - started), heap: heapBytes() },
+           ms: Math.round(performance.now() - started), heap: heapBytes(), fatal },
          bytes ? [bytes] : []);
   } finally {
     output.destroy();

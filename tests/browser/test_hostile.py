@@ -2,8 +2,9 @@
 control characters and a right-to-left override are shown as plain, truncated text and run
 nothing (Trusted Types enforced, in the page and in the engine worker); decompression bombs each
 get their own clear error among good files; a worker that dies mid-job is replaced, its file
-marked failed with a Try again, and no other file is lost or done twice; every engine's wasm
-heap stays under HEAP_BOUND through the bombs and a 50 MP photo. Lean: one engine."""
+marked failed with a Try again, and no other file is lost or done twice; so is one whose wasm
+heap truly runs out; every engine's wasm heap stays under HEAP_BOUND through the bombs and a 50 MP
+photo. Lean: one engine."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 from tests.hostile_files import (
     billion_laughs,
     gif_bomb,
@@ -174,6 +175,82 @@ def test_bombs_fail_alone_and_a_dead_worker_is_replaced(
     expect(killed).to_have_attribute("data-status", re.compile("done"), timeout=300_000)
     expect(killed).to_have_attribute("data-runs", "2")
     expect(page.locator("body")).to_have_attribute("data-engine", "ready")
+
+
+# Test-only: the first engine's Pyodide memory may grow to SMALL_HEAP only (the product's is
+# wasm32's 4 GiB), so a 50 MP photo exhausts it for real. Inserted into the first worker.js the
+# browser fetches; Pyodide's memory is the first unshared one with wasm32's maximum it makes.
+SMALL_HEAP = 256 * 1024**2
+CAP_HEAP = """
+(() => {
+  const Real = WebAssembly.Memory;
+  let capped = false;
+  function Capped(descriptor) {
+    if (!capped && descriptor && descriptor.maximum === 65536 && !descriptor.shared) {
+      capped = true;
+      descriptor = { ...descriptor, maximum: PAGES };
+    }
+    return new Real(descriptor);
+  }
+  Capped.prototype = Real.prototype;
+  WebAssembly.Memory = Capped;
+})();
+""".replace("PAGES", str(SMALL_HEAP // 65536))
+POOL = """() => {
+    const pool = window.localpix.enginePool();
+    return { restarts: pool.restarts,
+             workers: pool.workers.map((w) => ({ state: w.state, heap: w.heap || 0 })) };
+}"""
+
+
+def test_a_worker_out_of_wasm_memory_is_replaced_and_its_file_can_be_retried(
+    page: Page, server: str, tmp_path: Path
+) -> None:
+    served: list[str] = []
+
+    def worker_js(route: Route) -> None:
+        response = route.fetch()
+        body = response.text()
+        if not served:  # the first engine only; its replacement's comes from the cache or here
+            body = body.replace('"use strict";\n', '"use strict";\n' + CAP_HEAP, 1)
+            assert CAP_HEAP in body
+        served.append(route.request.url)
+        headers = {k: v for k, v in response.headers.items()
+                   if k.lower() not in ("content-encoding", "content-length", "etag")}  # fmt: skip
+        route.fulfill(status=response.status, headers=headers, body=body)
+
+    page.route(re.compile(r"/worker\.js(\?|$)"), worker_js)
+    big = tmp_path / "fifty-mp.jpg"
+    Image.linear_gradient("L").resize((8660, 5774)).convert("RGB").save(big, quality=90)
+    good = [CORPUS / "formats" / "meta.jpg", CORPUS / "gps" / "DSCN0010.jpg",
+            CORPUS / "photos" / "Canon_40D.jpg"]  # fmt: skip
+    files = [good[0], big, good[1], good[2]]
+    page.goto(server + "?workers=1")
+    wait_for_engine(page)
+    page.locator("#file").set_input_files(files)
+    wait_finished(page, len(files), timeout=600_000)
+
+    failed = row(page, big.name)
+    expect(failed).to_have_attribute("data-status", "error")
+    expect(failed.locator(".file-error")).to_contain_text("ran out of memory")
+    expect(failed.locator("button.row-open-anyway")).to_have_count(0)
+    for path in good:
+        expect(row(page, path.name)).to_have_attribute("data-status", "done")
+    state = page.evaluate(POOL)
+    # the capped engine truly filled its heap, and was replaced by one engine of the product's
+    first, *rest = state["workers"]
+    assert first["state"] == "dead" and SMALL_HEAP // 2 < first["heap"] <= SMALL_HEAP, state
+    assert state["restarts"] == 1 and [w["state"] for w in rest] == ["idle"], state
+    # every file came back exactly once: none lost, none done twice
+    expect(page.locator(".file")).to_have_count(len(files))
+    runs = page.locator(".file").evaluate_all("rows => rows.map(r => r.dataset.runs)")
+    assert runs == ["1"] * len(files)
+    # Try again: the replacement (a full-size heap) compresses it
+    failed.locator("button.row-retry").click()
+    expect(failed).to_have_attribute("data-status", re.compile("done"), timeout=600_000)
+    expect(failed).to_have_attribute("data-runs", "2")
+    state = page.evaluate(POOL)
+    assert state["restarts"] == 1 and state["workers"][1]["heap"] > SMALL_HEAP, state  # uncapped
 
 
 def _renderer_rss_mb() -> float:
