@@ -191,3 +191,20 @@ def test_odd_arguments_never_raise() -> None:
 def test_memoryview_input() -> None:
     _, response = call(memoryview(META_JPG), {"mode": "compress", "options": {"quality": 50}})
     assert response["ok"] is True
+
+
+def test_thumbnails_use_only_the_registered_formats_decoder() -> None:
+    """A preview never lets Pillow guess: bytes of a format localpix does not register (PCX,
+    whose loader localpix never needs) are refused, not decoded by whatever plugin matches."""
+    import io
+
+    from PIL import Image
+
+    from localpix.errors import LocalpixError
+    from localpix.pixels.thumbnail import thumbnail
+
+    buf = io.BytesIO()
+    Image.new("RGB", (32, 32), "red").save(buf, "PCX")
+    with pytest.raises(LocalpixError):
+        thumbnail(buf.getvalue(), 64, own=True)
+    assert thumbnail(META_JPG, 64, own=True).startswith("data:image/jpeg;base64,")
