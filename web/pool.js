@@ -62,6 +62,7 @@ window.localpix = window.localpix || {};
     this.queue = [];
     this.nextNo = 1;
     this.restarts = 0;
+    this.peakHeap = 0; // the largest wasm heap any of its engines reported (worker.js `heap`)
     this.retiredNet = { requests: 0, bytes: 0, decoders: { requests: 0, bytes: 0 },
                        codecs: { requests: 0, bytes: 0 } };
     this.everReady = false;
@@ -123,6 +124,10 @@ window.localpix = window.localpix || {};
   Pool.prototype.onMessage = function onMessage(slot, message) {
     if (slot.state === "dead") return;
     if (message.net) slot.net = message.net;
+    if (message.heap) {
+      slot.heap = message.heap;
+      this.peakHeap = Math.max(this.peakHeap, message.heap);
+    }
     if (message.type === "status") {
       this.lastStatus = message.text;
       this.updateState();

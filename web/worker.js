@@ -12,13 +12,16 @@
 //                   {type: "stored"}                             (after ready: what this worker
 //                    downloaded is in the staging cache for the service worker, or there is none)
 //                   {type: "failed", error}                      (the engine could not start)
-//                   {type: "result", id, response, bytes: ArrayBuffer | null, crc32, ms, net,
+//                   {type: "result", id, response, bytes: ArrayBuffer | null, crc32, ms, net, heap,
 //                    fatal?: true}
 //                   {type: "net", net}                            (this worker fetched something)
 //   response is the bridge's JSON response, parsed ({ok: false, error, kind} on failure).
 //   bytes is transferred, not copied; crc32 is its CRC-32 (unsigned) for the ZIP writer, computed
-//   here so the page never reads result bytes. fatal: the engine itself broke (e.g. out of wasm
-//   memory), so the page must terminate this worker and start a fresh one.
+//   here so the page never reads result bytes. fatal: the engine itself broke or its heap ran out
+//   (Pyodide failed, or response.out_of_memory), so the page must terminate this worker and
+//   start a fresh one.
+//   heap: the bytes of Pyodide's wasm memory after the job (also in "ready"). A wasm memory only
+//   grows, so this is the worker's peak so far; the page keeps the largest (pool.peakHeap).
 //   net = {requests, bytes, decoders: {requests, bytes}, codecs: {requests, bytes}}: this
 //   worker's own Resource Timing entries (http/https) since it became ready — the live network
 //   meter on the page adds them up. It must stay 0, apart from `decoders` and `codecs`: this
@@ -118,6 +121,12 @@ if (typeof loadPyodide === "undefined") {
 importScripts(SCRIPTS.createScriptURL("decoders.js")); // self.localpixDecoders (formats Pillow lacks here)
 
 if (performance.setResourceTimingBufferSize) performance.setResourceTimingBufferSize(10000);
+
+// Pyodide's wasm memory in bytes, once it exists (the Emscripten module's heap view).
+let engineModule = null;
+function heapBytes() {
+  return engineModule && engineModule.HEAP8 ? engineModule.HEAP8.length : null;
+}
 
 function post(message, transfer = []) {
   self.postMessage(message, transfer);
@@ -313,6 +322,7 @@ async function startEngine() {
     (path) => fetchOk(new URL(path, BASE)).then((response) => response.arrayBuffer()));
   archives.forEach((promise) => promise.catch(() => {})); // awaited below; no unhandled noise
   const pyodide = await startPython(info, phases);
+  engineModule = pyodide._module;
   mark("python");
   post({ type: "status", text: "Starting the compressor…" });
   await pyodide.loadPackage(info.load, { messageCallback: () => {} });
@@ -359,6 +369,7 @@ async function startEngine() {
     versions: { pyodide: info.pyodide, ...info.packages, engine: info.engine_wheel },
     net: netTotals(false),
     startup: netTotals(true),
+    heap: heapBytes(),
   });
   for (const task of afterReady.splice(0)) setTimeout(task, 0);
   stored();
@@ -432,7 +443,7 @@ self.onmessage = async (event) => {
   const started = performance.now();
   const fail = (kind, error, fatal) => post({
     type: "result", id: message.id, bytes: null, crc32: null, net: netTotals(false),
-    ms: Math.round(performance.now() - started), fatal,
+    ms: Math.round(performance.now() - started), heap: heapBytes(), fatal,
     response: { ok: false, kind, error },
   });
   let process;
@@ -482,8 +493,11 @@ self.onmessage = async (event) => {
     const response = JSON.parse(responseJson);
     const bytes = response.ok ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) : null;
     const crc = bytes ? crc32(new Uint8Array(bytes)) : null;
+    // Python's heap ran out (a MemoryError, answered in words by the bridge): this engine's
+    // memory stays at its peak and its C state is suspect, so the page replaces it.
+    const fatal = response.out_of_memory === true || undefined;
     post({ type: "result", id: message.id, response, bytes, crc32: crc, net: netTotals(false),
-           ms: Math.round(performance.now() - started) },
+           ms: Math.round(performance.now() - started), heap: heapBytes(), fatal },
          bytes ? [bytes] : []);
   } finally {
     output.destroy();

@@ -2,7 +2,9 @@
 control characters and a right-to-left override are shown as plain, truncated text and run
 nothing (Trusted Types enforced, in the page and in the engine worker); decompression bombs each
 get their own clear error among good files; a worker that dies mid-job is replaced, its file
-marked failed with a Try again, and no other file is lost or done twice. Lean: one engine."""
+marked failed with a Try again, and no other file is lost or done twice; so is one whose wasm
+heap truly runs out; every engine's wasm heap stays under HEAP_BOUND through the bombs and a 50 MP
+photo. Lean: one engine."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 from tests.hostile_files import (
     billion_laughs,
     gif_bomb,
@@ -30,6 +32,14 @@ from .test_app import download, row, wait_finished
 from .test_zero_upload import wait_for_engine
 
 MARKUP_NAME = "<img src=x onerror=document.title='pwned'>.jpg"
+# The bound stated in the README (Security): an engine's wasm heap (Pyodide's memory) after the
+# bombs and a 50 MP photo. Measured 801 MiB (the 50 MP photo); the rest is margin.
+HEAP_BOUND = 1280 * 1024**2  # 1.25 GiB
+# Every engine's last reported heap (a wasm memory never shrinks: its peak), the dead ones too.
+HEAPS = """() => {
+    const pool = window.localpix.enginePool();
+    return { peak: pool.peakHeap, each: pool.workers.map((w) => w.heap || 0) };
+}"""
 
 TRUSTED_TYPES = """() => {
     try { document.createElement("div").innerHTML = "<img src=x>"; return "assigned"; }
@@ -100,8 +110,14 @@ def test_bombs_fail_alone_and_a_dead_worker_is_replaced(
              "bomb-65535x66601.gif": gif_bomb(), "bomb-65500x65500.jpg": jpeg_bomb(),
              "zlib-bomb-20000x20000.png": png_bomb(20_000, 20_000)}  # fmt: skip
     slow = CORPUS / "large" / "jolla.jpg"  # 8 MP: still running when the test kills its worker
-    good = [CORPUS / "formats" / "meta.jpg", CORPUS / "gps" / "DSCN0010.jpg",
-            CORPUS / "photos" / "Canon_40D.jpg", CORPUS / "formats" / "meta.webp"]
+    big = tmp_path / "fifty-mp.jpg"  # the heaviest good file a batch may hold
+    Image.linear_gradient("L").resize((8660, 5774)).convert("RGB").save(big, quality=90)
+    good = [
+        CORPUS / "formats" / "meta.jpg",
+        CORPUS / "gps" / "DSCN0010.jpg",
+        CORPUS / "photos" / "Canon_40D.jpg",
+        CORPUS / "formats" / "meta.webp",
+    ]
     # Pyodide's libwebp 1.2.2 (CVE-2023-4863) decodes nothing: still WebP goes to the browser's
     # decoder; an animation, which that does not give frame by frame, is refused in words.
     frames = [Image.new("RGB", (32, 32), c) for c in ("red", "blue")]
@@ -112,9 +128,20 @@ def test_bombs_fail_alone_and_a_dead_worker_is_replaced(
     for name, data in bombs.items():
         (tmp_path / name).write_bytes(data)
     names = list(bombs)
-    files = [slow, tmp_path / names[0], good[0], tmp_path / names[1], tmp_path / "zTXt-bomb.png",
-             tmp_path / names[2], good[1], tmp_path / names[3], good[2], good[3],
-             tmp_path / "animated.webp"]
+    files = [
+        slow,
+        tmp_path / names[0],
+        good[0],
+        tmp_path / names[1],
+        tmp_path / "zTXt-bomb.png",
+        tmp_path / names[2],
+        good[1],
+        tmp_path / names[3],
+        good[2],
+        good[3],
+        tmp_path / "animated.webp",
+        big,
+    ]
     page.goto(server + "?workers=1")
     wait_for_engine(page)
     page.locator("#file").set_input_files(files)
@@ -126,8 +153,12 @@ def test_bombs_fail_alone_and_a_dead_worker_is_replaced(
         r = row(page, name)
         expect(r).to_have_attribute("data-status", "error")
         expect(r.locator(".file-error")).to_contain_text("decompression bomb")
-    for path in [*good, tmp_path / "zTXt-bomb.png"]:
+    for path in [*good, tmp_path / "zTXt-bomb.png", big]:
         expect(row(page, path.name)).to_have_attribute("data-status", "done")
+    heaps = page.evaluate(HEAPS)
+    print(f"engine heaps after the bombs and a 50 MP photo: {heaps}")
+    assert 0 < heaps["peak"] <= HEAP_BOUND
+    assert heaps["peak"] == max(heaps["each"])  # the killed engine had reported too (its start)
     expect(row(page, "animated.webp").locator(".file-error")).to_contain_text("CVE-2023-4863")
     webp = download(page, row(page, "meta.webp").locator("a.row-download"), tmp_path / "dl")
     with Image.open(webp) as out:  # decoded by the browser, turned upright by the engine (EXIF 6)
@@ -146,20 +177,100 @@ def test_bombs_fail_alone_and_a_dead_worker_is_replaced(
     expect(page.locator("body")).to_have_attribute("data-engine", "ready")
 
 
+# Test-only: the first engine's Pyodide memory may grow to SMALL_HEAP only (the product's is
+# wasm32's 4 GiB), so a 50 MP photo exhausts it for real. Inserted into the first worker.js the
+# browser fetches; Pyodide's memory is the first unshared one with wasm32's maximum it makes.
+SMALL_HEAP = 256 * 1024**2
+CAP_HEAP = """
+(() => {
+  const Real = WebAssembly.Memory;
+  let capped = false;
+  function Capped(descriptor) {
+    if (!capped && descriptor && descriptor.maximum === 65536 && !descriptor.shared) {
+      capped = true;
+      descriptor = { ...descriptor, maximum: PAGES };
+    }
+    return new Real(descriptor);
+  }
+  Capped.prototype = Real.prototype;
+  WebAssembly.Memory = Capped;
+})();
+""".replace("PAGES", str(SMALL_HEAP // 65536))
+POOL = """() => {
+    const pool = window.localpix.enginePool();
+    return { restarts: pool.restarts,
+             workers: pool.workers.map((w) => ({ state: w.state, heap: w.heap || 0 })) };
+}"""
+
+
+def test_a_worker_out_of_wasm_memory_is_replaced_and_its_file_can_be_retried(
+    page: Page, server: str, tmp_path: Path
+) -> None:
+    served: list[str] = []
+
+    def worker_js(route: Route) -> None:
+        response = route.fetch()
+        body = response.text()
+        if not served:  # the first engine only; its replacement's comes from the cache or here
+            body = body.replace('"use strict";\n', '"use strict";\n' + CAP_HEAP, 1)
+            assert CAP_HEAP in body
+        served.append(route.request.url)
+        headers = {k: v for k, v in response.headers.items()
+                   if k.lower() not in ("content-encoding", "content-length", "etag")}  # fmt: skip
+        route.fulfill(status=response.status, headers=headers, body=body)
+
+    page.route(re.compile(r"/worker\.js(\?|$)"), worker_js)
+    big = tmp_path / "fifty-mp.jpg"
+    Image.linear_gradient("L").resize((8660, 5774)).convert("RGB").save(big, quality=90)
+    good = [CORPUS / "formats" / "meta.jpg", CORPUS / "gps" / "DSCN0010.jpg",
+            CORPUS / "photos" / "Canon_40D.jpg"]  # fmt: skip
+    files = [good[0], big, good[1], good[2]]
+    page.goto(server + "?workers=1")
+    wait_for_engine(page)
+    page.locator("#file").set_input_files(files)
+    wait_finished(page, len(files), timeout=600_000)
+
+    failed = row(page, big.name)
+    expect(failed).to_have_attribute("data-status", "error")
+    expect(failed.locator(".file-error")).to_contain_text("ran out of memory")
+    expect(failed.locator("button.row-open-anyway")).to_have_count(0)
+    for path in good:
+        expect(row(page, path.name)).to_have_attribute("data-status", "done")
+    state = page.evaluate(POOL)
+    # the capped engine truly filled its heap, and was replaced by one engine of the product's
+    first, *rest = state["workers"]
+    assert first["state"] == "dead" and SMALL_HEAP // 2 < first["heap"] <= SMALL_HEAP, state
+    assert state["restarts"] == 1 and [w["state"] for w in rest] == ["idle"], state
+    # every file came back exactly once: none lost, none done twice
+    expect(page.locator(".file")).to_have_count(len(files))
+    runs = page.locator(".file").evaluate_all("rows => rows.map(r => r.dataset.runs)")
+    assert runs == ["1"] * len(files)
+    # Try again: the replacement (a full-size heap) compresses it
+    failed.locator("button.row-retry").click()
+    expect(failed).to_have_attribute("data-status", re.compile("done"), timeout=600_000)
+    expect(failed).to_have_attribute("data-runs", "2")
+    state = page.evaluate(POOL)
+    assert state["restarts"] == 1 and state["workers"][1]["heap"] > SMALL_HEAP, state  # uncapped
+
+
 def _renderer_rss_mb() -> float:
     """The largest resident size among Chromium's renderer processes (the tab and its workers)."""
     import subprocess
 
     ps = subprocess.run(["ps", "-eo", "rss=,args="], capture_output=True, text=True).stdout
-    sizes = [int(line.split(None, 1)[0]) for line in ps.splitlines()
-             if "chromium" in line and "--type=renderer" in line]
+    sizes = [
+        int(line.split(None, 1)[0])
+        for line in ps.splitlines()
+        if "chromium" in line and "--type=renderer" in line
+    ]
     return max(sizes, default=0) / 1024
 
 
 @pytest.mark.skipif(not os.environ.get("LOCALPIX_SLOW"), reason="slow: LOCALPIX_SLOW=1 runs it")
 def test_heavy_batch_of_500_with_a_50_mp_photo(page: Page, server: str, tmp_path: Path) -> None:
     """Measured once, not timed: 500 files (a 50 MP photo, the bombs, hostile metadata, 480 small
-    photos) through one engine. Prints the wall time and the tab's peak resident memory."""
+    photos) through one engine. Prints the wall time, the tab's peak resident memory and the
+    engine's peak wasm heap."""
     import threading
     import time
 
@@ -196,6 +307,10 @@ def test_heavy_batch_of_500_with_a_50_mp_photo(page: Page, server: str, tmp_path
     done.set()
     watcher.join()
     errors = page.locator(".file[data-status='error']").count()
-    print(f"500-file batch: {elapsed:.0f} s, {errors} errors, peak renderer RSS {peak[0]:.0f} MB")
+    heap = page.evaluate(HEAPS)["peak"] / 1024**2
+    print(
+        f"500-file batch: {elapsed:.0f} s, {errors} errors, peak renderer RSS {peak[0]:.0f} MB, "
+        f"peak engine heap {heap:.0f} MiB"
+    )
     assert errors == 3  # the three bombs; everything else, the 50 MP photo included, is done
     expect(row(page, big.name)).to_have_attribute("data-status", re.compile("done"))

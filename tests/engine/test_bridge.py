@@ -153,13 +153,32 @@ def test_unexpected_exception_is_an_internal_error(monkeypatch) -> None:
     assert "ZeroDivisionError" in response["detail"]
 
 
-def test_memory_error_is_too_large(monkeypatch) -> None:
+def test_memory_error_is_too_large_and_out_of_memory(monkeypatch) -> None:
     def boom(*args, **kwargs):
         raise MemoryError
 
     monkeypatch.setattr(bridge, "run", boom)
     _, response = call(META_JPG, {"mode": "compress"})
     assert response["kind"] == "ImageTooLargeError"
+    assert response["out_of_memory"] is True  # the worker replaces its engine
+    assert "ran out of memory" in response["error"] and "Try again" in response["error"]
+    assert "memory" not in response  # no "open anyway": more memory is what it lacked
+
+
+def test_memory_error_while_decoding_is_out_of_memory(monkeypatch) -> None:
+    from PIL import Image
+
+    def boom(self, *args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(Image.Image, "load", boom)
+    _, response = call(META_JPG, {"mode": "compress"})
+    assert response["ok"] is False and response["out_of_memory"] is True
+
+
+def test_a_refused_large_image_is_not_out_of_memory() -> None:
+    _, response = call(META_JPG, {"mode": "compress", "options": {"max_pixels": 100}})
+    assert response["kind"] == "ImageTooLargeError" and "out_of_memory" not in response
 
 
 def test_odd_arguments_never_raise() -> None:
@@ -172,3 +191,20 @@ def test_odd_arguments_never_raise() -> None:
 def test_memoryview_input() -> None:
     _, response = call(memoryview(META_JPG), {"mode": "compress", "options": {"quality": 50}})
     assert response["ok"] is True
+
+
+def test_thumbnails_use_only_the_registered_formats_decoder() -> None:
+    """A preview never lets Pillow guess: bytes of a format localpix does not register (PCX,
+    whose loader localpix never needs) are refused, not decoded by whatever plugin matches."""
+    import io
+
+    from PIL import Image
+
+    from localpix.errors import LocalpixError
+    from localpix.pixels.thumbnail import thumbnail
+
+    buf = io.BytesIO()
+    Image.new("RGB", (32, 32), "red").save(buf, "PCX")
+    with pytest.raises(LocalpixError):
+        thumbnail(buf.getvalue(), 64, own=True)
+    assert thumbnail(META_JPG, 64, own=True).startswith("data:image/jpeg;base64,")

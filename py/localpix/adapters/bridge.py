@@ -22,7 +22,8 @@ response: {"ok": true, "format", "mime", "extension", "name", "input_size", "out
           "pixels"?, "memory"?: what a too-large image declares, and the bytes opening it takes,
           "decode"?, "label"?: the format (as in "decoded"; and its name for people) whose
           pixels nothing here decodes: the page decodes them and sends the request again with
-          "decoded"}
+          "decoded"; "out_of_memory"?: true when the heap ran out (the worker then replaces
+          its engine)}
           with empty bytes. It never raises: JSON strings and bytes are all that cross into JS.
 """
 
@@ -54,6 +55,8 @@ def process(data: bytes, request_json: str) -> tuple[bytes, str]:
     try:
         return _process(bytes(data), request_json)
     except ImageTooLargeError as exc:
+        if isinstance(exc.__cause__, MemoryError):  # pixels.decode's words for a MemoryError
+            return b"", _out_of_memory()
         # What opening it anyway would take, so the page can offer that only where it can work.
         extra = {"pixels": exc.pixels, "memory": exc.pixels * BYTES_PER_PIXEL_WORKING} \
             if exc.pixels else {}
@@ -65,12 +68,7 @@ def process(data: bytes, request_json: str) -> tuple[bytes, str]:
     except LocalpixError as exc:
         return b"", _failure(str(exc), type(exc).__name__)
     except MemoryError:
-        # A browser tab's heap is small; say so rather than calling it a bug.
-        return b"", _failure(
-            "The image needs more memory than this browser tab has. Try a smaller image or "
-            "the command-line tool.",
-            ImageTooLargeError.__name__,
-        )
+        return b"", _out_of_memory()
     except Exception as exc:
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         return b"", _failure(BUG_MESSAGE, "InternalError", detail=detail)
@@ -94,6 +92,18 @@ def codecs_for(data: bytes, request_json: str) -> list[str]:
         return []
     wanted = [name for fmt in formats for name in record(fmt).providers]
     return [name for name in wanted if providers.PROVIDERS[name].runtime == "browser"]
+
+
+def _out_of_memory() -> str:
+    # A browser tab's heap is small; say so rather than calling it a bug. The heap that ran out
+    # stays that large (a wasm memory never shrinks) and a MemoryError may strike where C code
+    # cannot recover: the worker replaces this engine (out_of_memory) before the next file.
+    return _failure(
+        "The image engine ran out of memory on this file and has been restarted. Try again, "
+        "or try a smaller image or the command-line tool.",
+        ImageTooLargeError.__name__,
+        out_of_memory=True,
+    )
 
 
 def _failure(message: str, kind: str, **extra: object) -> str:

@@ -8,6 +8,7 @@ import io
 
 from PIL import Image, ImageOps
 
+from ..registry import detect
 from .decode import pillow_errors, refuse_known_hole
 
 MAX_SIDE = 256  # the page asks for ~2x its row thumbnail size; anything more is a mistake
@@ -21,7 +22,10 @@ def thumbnail(data: bytes, side: int, own: bool = False) -> str:
     side = max(16, min(int(side), MAX_SIDE))
     if not own:
         refuse_known_hole(data)
-    with pillow_errors(), Image.open(io.BytesIO(data)) as im:
+    # Only the registered format's decoder: left to guess, Pillow would try every plugin it has
+    # (PSD, FPX, McIdas, ... with their own holes) on bytes no container check vouched for.
+    formats = (detect(data).pillow_format,)
+    with pillow_errors(), Image.open(io.BytesIO(data), formats=formats) as im:
         im.draft("RGB", (side * 2, side * 2))  # JPEG: decode at 1/2..1/8 size, much faster
         im = ImageOps.exif_transpose(im)
         im.thumbnail((side, side), Image.Resampling.BILINEAR, reducing_gap=2.0)
