@@ -57,7 +57,7 @@ FORMATS: tuple[Format, ...] = (
            ("JpegImagePlugin", "MpoImagePlugin"), "JPEG", "jpeg", "jpeg",
            providers=("mozjpeg-lossless", "jsquash-jpeg")),
     Format("png", "PNG", "image/png", (".png",), "png",
-           ("PngImagePlugin",), "PNG", "png", "png", providers=("oxipng",)),
+           ("PngImagePlugin",), "PNG", "png", "png", providers=("oxipng", "jsquash-oxipng")),
     Format("webp", "WebP", "image/webp", (".webp",), "webp",
            ("WebPImagePlugin",), "WEBP", "webp", "webp"),
     Format("gif", "GIF", "image/gif", (".gif",), "gif",

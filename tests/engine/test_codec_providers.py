@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import io
 import json
+import sys
+import types
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -179,6 +182,69 @@ def test_the_worker_is_told_which_wasm_codecs_a_job_can_use() -> None:
     assert ask(PHOTO, {"mode": "compress", "options": {}}) == ["jsquash-jpeg"]
     assert ask(PHOTO, {"mode": "compress", "options": {"format": "smallest"}}) == ["jsquash-jpeg"]
     assert ask(PHOTO, {"mode": "compress", "options": {"format": "webp"}}) == []
-    assert ask(PNG, {"mode": "compress"}) == []
+    assert ask(PNG, {"mode": "compress"}) == ["jsquash-oxipng"]
     assert ask(PHOTO, {"mode": "clean"}) == []
     assert ask(b"not an image", {"mode": "compress"}) == []
+
+
+class _JsBytes:
+    """What a wasm codec's Uint8Array looks like to Python through Pyodide's FFI."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def to_bytes(self) -> bytes:
+        return self.data
+
+
+def as_if_in_the_page(monkeypatch: pytest.MonkeyPatch, name: str, codec: Any) -> None:
+    """The browser runtime with the wasm codec `name` loaded as `codec` (Pyodide's to_js passes
+    the buffer through): the engine's side of the page's codecs, run natively. Chromium runs
+    the real wasm (tests/browser/test_codecs.py)."""
+    monkeypatch.setattr(providers, "RUNTIME", "browser")
+    ffi = types.ModuleType("pyodide.ffi")
+    ffi.to_js = lambda value, **_: value  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "pyodide", types.ModuleType("pyodide"))
+    monkeypatch.setitem(sys.modules, "pyodide.ffi", ffi)
+    real = providers.module
+    monkeypatch.setattr(providers, "module",
+                        lambda p: codec if p.name == name else real(p))
+
+
+@pytest.mark.skipif(not have("oxipng"), reason="pyoxipng missing")
+def test_the_pages_oxipng_redeflates_the_engines_png(monkeypatch) -> None:
+    import oxipng
+
+    seen: list[tuple[int, bool, bool]] = []
+
+    class WasmOxipng:  # @jsquash/oxipng's optimise(data, level, interlace, optimiseAlpha)
+        def optimise(self, data: memoryview, level: int, interlace: bool, alpha: bool
+                     ) -> _JsBytes:
+            seen.append((level, interlace, alpha))
+            return _JsBytes(oxipng.optimize_from_memory(bytes(data), level=level,
+                                                        strip=oxipng.StripChunks.none()))
+
+    plain = compress(PNG, CompressOptions(format="png"))
+    with providers.browser_codecs({"jsquash-oxipng": "ready"}):
+        as_if_in_the_page(monkeypatch, "jsquash-oxipng", WasmOxipng())
+        result = compress(PNG, CompressOptions(format="png"))
+    assert seen == [(png.OXIPNG_LEVEL, False, False)]
+    assert result.codec == providers.PROVIDERS["jsquash-oxipng"].label
+    assert pixels(result.data) == pixels(plain.data)  # (turned upright: its orientation)
+    assert result.output_size <= plain.output_size
+    no_private_metadata(result.data)
+
+
+def test_the_pages_oxipng_failing_falls_back_to_the_engines_png(monkeypatch) -> None:
+    class Broken:
+        def optimise(self, *args: object) -> _JsBytes:
+            raise RuntimeError("unreachable executed")  # a wasm trap, as Pyodide raises it
+
+    plain = compress(PNG, CompressOptions(format="png"))
+    with providers.browser_codecs({"jsquash-oxipng": "ready"}):
+        as_if_in_the_page(monkeypatch, "jsquash-oxipng", Broken())
+        result = compress(PNG, CompressOptions(format="png"))
+    assert result.codec == png.LABEL
+    assert any("unreachable executed" in w and "Pillow encoded it instead" in w
+               for w in result.warnings)
+    assert pixels(result.data) == pixels(plain.data)

@@ -53,6 +53,9 @@ PROVIDERS: dict[str, Provider] = {p.name: p for p in (
     # mozjpeg itself (trellis quantisation), compiled to wasm by Squoosh.
     Provider("jsquash-jpeg", "mozjpeg (wasm, @jsquash/jpeg)", "browser", "jsquash-jpeg",
              "@jsquash/jpeg", "Apache-2.0; mozjpeg IJG + BSD-3-Clause + zlib"),
+    # oxipng itself (libdeflate), compiled to wasm by Squoosh: the page's pyoxipng.
+    Provider("jsquash-oxipng", "oxipng (wasm, @jsquash/oxipng), after localpix's palette reduction",
+             "browser", "jsquash-oxipng", "@jsquash/oxipng", "Apache-2.0; oxipng MIT"),
 )}  # fmt: skip
 
 
