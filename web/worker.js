@@ -403,7 +403,6 @@ async function loadCodec(info, name) {
     });
     self.localpixCodecs[name] = {
       encode: (data, width, height, options) => module.encode(data, width, height, options),
-      simd: files === entry.simd,
     };
     return "ready";
   } catch (error) {

@@ -59,7 +59,7 @@ FORMATS: tuple[Format, ...] = (
     Format("png", "PNG", "image/png", (".png",), "png",
            ("PngImagePlugin",), "PNG", "png", "png", providers=("oxipng", "jsquash-oxipng")),
     Format("webp", "WebP", "image/webp", (".webp",), "webp",
-           ("WebPImagePlugin",), "WEBP", "webp", "webp"),
+           ("WebPImagePlugin",), "WEBP", "webp", "webp", providers=("jsquash-webp",)),
     Format("gif", "GIF", "image/gif", (".gif",), "gif",
            ("GifImagePlugin",), "GIF", None, "png"),
     Format("tiff", "TIFF", "image/tiff", (".tif", ".tiff"), "tiff",

@@ -82,3 +82,46 @@ def test_oxipng_failing_to_load_leaves_the_engines_png(page: Page, server: str,
     expect(report).to_contain_text("Encoded by Pillow (zlib) + localpix filters.")
     expect(report).to_contain_text("oxipng (wasm, @jsquash/oxipng)")
     expect(report).to_contain_text("is not loaded in this page")
+
+
+def test_webp_is_encoded_by_the_wasm_libwebp_simd_build(page: Page, server: str,
+                                                       tmp_path: Path) -> None:
+    from localpix.quality import perceptual
+
+    codec_files: list[str] = []
+    page.on("request", lambda r: codec_files.append(r.url) if "/codecs/" in r.url else None)
+    page.goto(server)
+    wait_for_engine(page)
+    page.locator("#format").select_option("webp")
+    page.locator("#quality-target").select_option("80")
+    data = process_and_download(page, PHOTO, tmp_path / "out.webp", timeout_ms=60_000)
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        assert image.format == "WEBP"
+        out = image.convert("RGB")
+    with Image.open(PHOTO) as original:
+        reference = ImageOps.exif_transpose(original).convert("RGB")
+    assert out.size == reference.size
+    assert perceptual.ssimulacra2(reference, out) >= 79  # the target, give or take the mosaic
+    assert private(data) == []
+    # Chromium validates SIMD: the SIMD build, and only it, is fetched.
+    webp_files = [url for url in codec_files if "/jsquash-webp/" in url]
+    assert any(url.endswith("webp_enc_simd.wasm") for url in webp_files), codec_files
+    assert not any(url.endswith("/webp_enc.wasm") for url in webp_files), codec_files
+    expect(row_report(page)).to_contain_text("Encoded by libwebp (wasm, @jsquash/webp)")
+
+
+def test_webp_falls_back_to_pillow_when_its_wasm_does_not_load(page: Page, server: str,
+                                                               tmp_path: Path) -> None:
+    page.context.route("**/codecs/jsquash-webp/*.wasm",
+                       lambda route: route.fulfill(status=404, body=""))
+    page.goto(server)
+    wait_for_engine(page)
+    page.locator("#format").select_option("webp")
+    data = process_and_download(page, PHOTO, tmp_path / "out.webp", timeout_ms=60_000)
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        assert image.format == "WEBP"
+    report = row_report(page)
+    expect(report).to_contain_text("Encoded by Pillow (libwebp).")
+    expect(report).to_contain_text("libwebp (wasm, @jsquash/webp) is not loaded in this page")

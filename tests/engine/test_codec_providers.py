@@ -20,7 +20,7 @@ from tests.conftest import CORPUS
 
 from localpix import CompressOptions, compress
 from localpix.adapters.cli import main
-from localpix.codecs import avif, jpeg, png, providers
+from localpix.codecs import avif, jpeg, png, providers, webp
 from localpix.errors import UnsupportedFormatError
 from localpix.quality import auto
 from localpix.registry import SMALLEST_OF
@@ -180,8 +180,9 @@ def test_the_worker_is_told_which_wasm_codecs_a_job_can_use() -> None:
         return codecs_for(data, json.dumps(request))
 
     assert ask(PHOTO, {"mode": "compress", "options": {}}) == ["jsquash-jpeg"]
-    assert ask(PHOTO, {"mode": "compress", "options": {"format": "smallest"}}) == ["jsquash-jpeg"]
-    assert ask(PHOTO, {"mode": "compress", "options": {"format": "webp"}}) == []
+    assert ask(PHOTO, {"mode": "compress", "options": {"format": "smallest"}}) == [
+        "jsquash-jpeg", "jsquash-webp"]
+    assert ask(PHOTO, {"mode": "compress", "options": {"format": "webp"}}) == ["jsquash-webp"]
     assert ask(PNG, {"mode": "compress"}) == ["jsquash-oxipng"]
     assert ask(PHOTO, {"mode": "clean"}) == []
     assert ask(b"not an image", {"mode": "compress"}) == []
@@ -248,3 +249,75 @@ def test_the_pages_oxipng_failing_falls_back_to_the_engines_png(monkeypatch) -> 
     assert any("unreachable executed" in w and "Pillow encoded it instead" in w
                for w in result.warnings)
     assert pixels(result.data) == pixels(plain.data)
+
+
+class WasmWebp:
+    """@jsquash/webp's encode(rgba, width, height, config), made here with Pillow's libwebp:
+    a bare WebP (no metadata), as the wasm build writes it."""
+
+    def __init__(self) -> None:
+        self.configs: list[dict] = []
+
+    def encode(self, rgba: memoryview, width: int, height: int, config: dict) -> _JsBytes:
+        self.configs.append(config)
+        im = Image.frombytes("RGBA", (width, height), bytes(rgba))
+        if im.getextrema()[3] == (255, 255):
+            im = im.convert("RGB")  # libwebp writes no alpha for an opaque image
+        out = io.BytesIO()
+        im.save(out, "WEBP", quality=config["quality"], method=config["method"],
+                lossless=bool(config["lossless"]))
+        return _JsBytes(out.getvalue())
+
+
+@needs_numpy
+def test_the_pages_webp_meets_the_target_and_carries_only_the_kept_metadata(monkeypatch
+                                                                            ) -> None:
+    options = CompressOptions(format="webp", quality_target=TARGET, max_width=480)
+    pillow = compress(PHOTO, options)
+    codec = WasmWebp()
+    with providers.browser_codecs({"jsquash-webp": "ready"}):
+        as_if_in_the_page(monkeypatch, "jsquash-webp", codec)
+        result = compress(PHOTO, options)
+    assert result.codec == providers.PROVIDERS["jsquash-webp"].label and not result.warnings
+    assert len(codec.configs) > 1  # the automatic search ran on the same encoder
+    assert set(codec.configs[0]) == set(webp.WASM_DEFAULTS)  # embind wants every field
+    assert result.score is not None and result.score >= TARGET
+    assert pixels(result.data) == pixels(pillow.data)  # same libwebp here: same pixels
+    # The metadata the keep settings allow, where Pillow writes it: the same tags as Pillow's.
+    tags = exiftool_many({"page": result.data, "pillow": pillow.data})
+
+    def meta(which: str) -> dict:
+        return {k: v for k, v in tags[which].items()
+                if not k.startswith(("SourceFile", "System:", "File:", "RIFF:"))}
+
+    assert meta("page") == meta("pillow") and meta("page")
+    no_private_metadata(result.data)
+
+
+def test_webp_metadata_goes_into_a_vp8x_file_the_decoder_reads() -> None:
+    icc = b"fake profile bytes"
+    exif = b"Exif\0\0MM\0*\0\0\0\x08\0\0"
+    for mode in ("RGB", "RGBA"):
+        im = Image.new(mode, (33, 17), (10, 200, 30, 128)[: len(mode)])
+        bare = io.BytesIO()
+        im.save(bare, "WEBP", quality=80)
+        out = webp.with_metadata(bare.getvalue(), im, {"icc_profile": icc, "exif": exif})
+        with Image.open(io.BytesIO(out)) as back:
+            back.load()
+            assert back.size == (33, 17) and back.mode == mode
+            assert back.info["icc_profile"] == icc
+            assert back.info["exif"] == exif
+        assert webp.with_metadata(bare.getvalue(), im, {}) == bare.getvalue()
+
+
+def test_the_pages_webp_failing_falls_back_to_pillow(monkeypatch) -> None:
+    class Broken:
+        def encode(self, *args: object) -> None:
+            return None  # what libwebp's wasm encode returns when it fails
+
+    with providers.browser_codecs({"jsquash-webp": "ready"}):
+        as_if_in_the_page(monkeypatch, "jsquash-webp", Broken())
+        result = compress(PHOTO, CompressOptions(format="webp", max_width=480))
+    assert result.codec == webp.LABEL and result.format == "webp"
+    assert any("libwebp (wasm" in w and "Pillow encoded it instead" in w for w in result.warnings)
+    Image.open(io.BytesIO(result.data)).load()

@@ -56,6 +56,9 @@ PROVIDERS: dict[str, Provider] = {p.name: p for p in (
     # oxipng itself (libdeflate), compiled to wasm by Squoosh: the page's pyoxipng.
     Provider("jsquash-oxipng", "oxipng (wasm, @jsquash/oxipng), after localpix's palette reduction",
              "browser", "jsquash-oxipng", "@jsquash/oxipng", "Apache-2.0; oxipng MIT"),
+    # A current libwebp, with SIMD where the browser has it: Pyodide's Pillow has 1.2.2 without.
+    Provider("jsquash-webp", "libwebp (wasm, @jsquash/webp)", "browser", "jsquash-webp",
+             "@jsquash/webp", "Apache-2.0; libwebp BSD-3-Clause"),
 )}  # fmt: skip
 
 
