@@ -38,6 +38,8 @@ class WasmCodec:
     licences: tuple[str, ...]  # files inside the package shipped beside it
     kind: str = "emscripten"  # or "wasm-bindgen"
     simd: str | None = None  # the glue script of the SIMD build, if the package has one
+    notices: tuple[str, ...] = ()  # licence texts from this repository the package lacks
+    decoder: str | None = None  # an Emscripten decoder the engine calls too (NAME-decoder)
 
     @property
     def tarball(self) -> Path:
@@ -58,7 +60,8 @@ def load() -> list[WasmCodec]:
     with open(ROOT / "pyproject.toml", "rb") as f:
         pins = tomllib.load(f)["tool"]["localpix"]["runtime"]
     return [WasmCodec(c["name"], c["npm"], c["sha256"], c["factory"], tuple(c["licences"]),
-                      c.get("kind", "emscripten"), c.get("simd"))
+                      c.get("kind", "emscripten"), c.get("simd"), tuple(c.get("notices", ())),
+                      c.get("decoder"))
             for c in pins.get("wasm_codecs", [])]
 
 
@@ -152,6 +155,14 @@ def install(dist: Path) -> dict[str, dict[str, str]]:
                 (out / Path(wasm).name).write_bytes(member(wasm))
             for licence in codec.licences:
                 (out / Path(licence).name).write_bytes(member(licence))
+            if codec.decoder is not None:
+                source = member(codec.decoder).decode()
+                (out / Path(codec.decoder).name).write_text(
+                    classic_script(source, f"{codec.name}-decoder"))
+                wasm = codec.wasm(codec.decoder)
+                (out / Path(wasm).name).write_bytes(member(wasm))
+        for notice in codec.notices:
+            (out / Path(notice).name).write_bytes((ROOT / notice).read_bytes())
         base = f"{OUT_DIR}/{codec.name}"
 
         def files(script: str, base: str = base, codec: WasmCodec = codec) -> dict[str, str]:
@@ -161,6 +172,8 @@ def install(dist: Path) -> dict[str, dict[str, str]]:
         info[codec.name] = {"npm": codec.npm, "kind": codec.kind, **files(codec.factory)}
         if codec.simd is not None:
             info[codec.name]["simd"] = files(codec.simd)
+        if codec.decoder is not None:
+            info[codec.name]["decoder"] = files(codec.decoder)
     return info
 
 

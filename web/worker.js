@@ -376,6 +376,18 @@ const codecLoads = {}; // name -> Promise of "ready" | why not
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0,
   10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
 
+/** Run the Emscripten factory registered as `name` on its compiled module: it fetches nothing. */
+function emscripten(name, wasm) {
+  return self.localpixWasmFactories[name]({
+    noInitialRun: true,
+    instantiateWasm: (imports, receive) => {
+      const instance = new WebAssembly.Instance(wasm, imports);
+      receive(instance);
+      return instance.exports;
+    },
+  });
+}
+
 async function loadCodec(info, name) {
   const entry = (info.codecs || {})[name];
   if (!entry) return "not in this build";
@@ -392,18 +404,18 @@ async function loadCodec(info, name) {
       self.localpixCodecs[name] = bindings;
       return "ready";
     }
-    const module = await self.localpixWasmFactories[name]({
-      noInitialRun: true,
-      // The compiled module itself: the factory fetches nothing.
-      instantiateWasm: (imports, receive) => {
-        const instance = new WebAssembly.Instance(wasm, imports);
-        receive(instance);
-        return instance.exports;
-      },
-    });
-    self.localpixCodecs[name] = {
+    const module = await emscripten(name, wasm);
+    const codec = {
       encode: (data, width, height, options) => module.encode(data, width, height, options),
     };
+    if (entry.decoder) { // the engine decodes its own samples (AVIF): ImageData, or null
+      const decoderWasm = fetchOk(new URL(entry.decoder.wasm, BASE))
+        .then((response) => response.arrayBuffer()).then((bytes) => WebAssembly.compile(bytes));
+      importScripts(SCRIPTS.createScriptURL(entry.decoder.script));
+      const decoder = await emscripten(`${name}-decoder`, await decoderWasm);
+      codec.decode = (data) => decoder.decode(data, 8);
+    }
+    self.localpixCodecs[name] = codec;
     return "ready";
   } catch (error) {
     console.warn(`localpix: the ${name} codec did not load:`, error);

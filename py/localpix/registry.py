@@ -68,7 +68,7 @@ FORMATS: tuple[Format, ...] = (
            ("BmpImagePlugin",), "BMP", None, "png"),
     Format("avif", "AVIF", "image/avif", (".avif",), "avif", (), "AVIF", "avif", "jpeg",
            always_convert=True, decoder_package="Pillow 11.3 or later built with libavif",
-           encoder_needs="Pillow 11.3 or later built with libavif"),
+           encoder_needs="Pillow 11.3 or later built with libavif", providers=("jsquash-avif",)),
     Format("heic", "HEIC", "image/heic", (".heic", ".heif", ".hif"), "heic", (), "HEIF", None,
            "jpeg", always_convert=True, decoder_package="pillow-heif"),
     Format("jxl", "JPEG XL", "image/jxl", (".jxl",), "jxl", (), "JXL", None, "jpeg",

@@ -125,3 +125,37 @@ def test_webp_falls_back_to_pillow_when_its_wasm_does_not_load(page: Page, serve
     report = row_report(page)
     expect(report).to_contain_text("Encoded by Pillow (libwebp).")
     expect(report).to_contain_text("libwebp (wasm, @jsquash/webp) is not loaded in this page")
+
+
+def test_avif_is_written_in_the_page_without_private_metadata(page: Page, server: str,
+                                                              tmp_path: Path) -> None:
+    from localpix.quality import perceptual
+
+    page.goto(server)
+    wait_for_engine(page)
+    page.locator("#format").select_option("avif")
+    page.locator("#quality-target").select_option("80")
+    data = process_and_download(page, PHOTO, tmp_path / "out.avif", timeout_ms=120_000)
+    assert data[4:12] == b"ftypavif"
+    with Image.open(io.BytesIO(data)) as image:  # the test's Pillow (>= 11.3) reads AVIF
+        image.load()
+        out = image.convert("RGB")
+    with Image.open(PHOTO) as original:
+        reference = ImageOps.exif_transpose(original).convert("RGB")
+    assert out.size == reference.size
+    assert perceptual.ssimulacra2(reference, out) >= 79  # the target, give or take the mosaic
+    tags = exiftool(data)
+    assert private(data) == [] and not any(k.startswith(("EXIF:", "IPTC:")) for k in tags)
+    report = row_report(page)
+    expect(report).to_contain_text("Encoded by libavif + aom (wasm, @jsquash/avif)")
+
+
+def test_avif_without_its_wasm_says_why(page: Page, server: str) -> None:
+    page.context.route("**/codecs/jsquash-avif/*.wasm",
+                       lambda route: route.fulfill(status=404, body=""))
+    page.goto(server)
+    wait_for_engine(page)
+    page.locator("#format").select_option("avif")
+    page.locator("#file").set_input_files(PHOTO)
+    expect(page.locator("#files")).to_contain_text("Writing AVIF is not available in the page",
+                                                   timeout=60_000)

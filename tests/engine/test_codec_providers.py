@@ -22,6 +22,7 @@ from localpix import CompressOptions, compress
 from localpix.adapters.cli import main
 from localpix.codecs import avif, jpeg, png, providers, webp
 from localpix.errors import UnsupportedFormatError
+from localpix.options import Keep
 from localpix.quality import auto
 from localpix.registry import SMALLEST_OF
 
@@ -181,7 +182,8 @@ def test_the_worker_is_told_which_wasm_codecs_a_job_can_use() -> None:
 
     assert ask(PHOTO, {"mode": "compress", "options": {}}) == ["jsquash-jpeg"]
     assert ask(PHOTO, {"mode": "compress", "options": {"format": "smallest"}}) == [
-        "jsquash-jpeg", "jsquash-webp"]
+        "jsquash-jpeg", "jsquash-webp", "jsquash-avif"]
+    assert ask(PHOTO, {"mode": "compress", "options": {"format": "avif"}}) == ["jsquash-avif"]
     assert ask(PHOTO, {"mode": "compress", "options": {"format": "webp"}}) == ["jsquash-webp"]
     assert ask(PNG, {"mode": "compress"}) == ["jsquash-oxipng"]
     assert ask(PHOTO, {"mode": "clean"}) == []
@@ -321,3 +323,55 @@ def test_the_pages_webp_failing_falls_back_to_pillow(monkeypatch) -> None:
     assert result.codec == webp.LABEL and result.format == "webp"
     assert any("libwebp (wasm" in w and "Pillow encoded it instead" in w for w in result.warnings)
     Image.open(io.BytesIO(result.data)).load()
+
+
+class WasmAvif:
+    """@jsquash/avif's encode(rgba, width, height, options), made here with Pillow's libavif:
+    an AVIF with nothing but what the encoder writes."""
+
+    def __init__(self) -> None:
+        self.options: list[dict] = []
+        self.decoded = 0
+
+    def encode(self, rgba: memoryview, width: int, height: int, options: dict) -> _JsBytes:
+        self.options.append(options)
+        im = Image.frombytes("RGBA", (width, height), bytes(rgba)).convert("RGB")
+        out = io.BytesIO()
+        im.save(out, "AVIF", quality=options["quality"], speed=options["speed"])
+        return _JsBytes(out.getvalue())
+
+    def decode(self, data: memoryview) -> types.SimpleNamespace:  # an ImageData
+        self.decoded += 1
+        with Image.open(io.BytesIO(bytes(data))) as im:
+            rgba = im.convert("RGBA")
+        return types.SimpleNamespace(width=rgba.width, height=rgba.height,
+                                     data=_JsBytes(rgba.tobytes()))
+
+
+@needs_numpy
+@pytest.mark.skipif(not avif.available(), reason="this Pillow cannot write AVIF")
+def test_the_pages_avif_meets_the_target_and_says_what_it_could_not_keep(monkeypatch) -> None:
+    codec = WasmAvif()
+    with providers.browser_codecs({"jsquash-avif": "ready"}):
+        as_if_in_the_page(monkeypatch, "jsquash-avif", codec)
+        result = compress(PHOTO, CompressOptions(format="avif", quality_target=TARGET,
+                                                 keep=Keep(date_taken=True)))
+    assert result.format == "avif"
+    assert result.codec == providers.PROVIDERS["jsquash-avif"].label
+    assert len(codec.options) > 1 and set(codec.options[0]) == set(avif.WASM_DEFAULTS)
+    assert codec.decoded > 1  # the search's samples, scored through the page's decoder
+    assert result.score is not None and result.score >= TARGET
+    assert avif.NO_METADATA in result.note  # the date it was asked to keep
+    no_private_metadata(result.data)
+
+
+def test_avif_in_the_page_without_its_codec_is_refused_and_skipped_by_smallest(monkeypatch
+                                                                              ) -> None:
+    monkeypatch.setattr(providers, "RUNTIME", "browser")
+    monkeypatch.setattr(avif, "_pillow", lambda: False)  # Pyodide's Pillow 10.2
+    with providers.browser_codecs({"jsquash-avif": "it did not load: 404"}):
+        with pytest.raises(UnsupportedFormatError, match="did not load: 404"):
+            compress(PHOTO, CompressOptions(format="avif", max_width=480))
+        result = compress(PHOTO, CompressOptions(format="smallest", max_width=480))
+    assert "avif" not in dict(result.tried)
+    assert "not tried: AVIF (no AVIF encoder here)" in result.note

@@ -59,6 +59,9 @@ PROVIDERS: dict[str, Provider] = {p.name: p for p in (
     # A current libwebp, with SIMD where the browser has it: Pyodide's Pillow has 1.2.2 without.
     Provider("jsquash-webp", "libwebp (wasm, @jsquash/webp)", "browser", "jsquash-webp",
              "@jsquash/webp", "Apache-2.0; libwebp BSD-3-Clause"),
+    # AVIF for the page, whose Pillow 10.2 cannot write it.
+    Provider("jsquash-avif", "libavif + aom (wasm, @jsquash/avif)", "browser", "jsquash-avif",
+             "@jsquash/avif", "Apache-2.0; libavif BSD-2-Clause, aom BSD-2-Clause"),
 )}  # fmt: skip
 
 
@@ -75,6 +78,11 @@ def browser_codecs(status: dict[str, str]) -> Iterator[None]:
         yield
     finally:
         _browser_status.clear()
+
+
+def browser_ready(name: str) -> bool:
+    """Whether the page loaded the wasm codec `name` for the job at hand."""
+    return RUNTIME == "browser" and _browser_status.get(name) == "ready"
 
 
 def _native_problem(provider: Provider) -> str | None:
