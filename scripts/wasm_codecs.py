@@ -3,11 +3,13 @@ their tarball's sha256 in pyproject.toml ([tool.localpix.runtime] wasm_codecs), 
 `npm pack` into the download cache by scripts/setup, checked and unpacked into dist/codecs/ by
 scripts/build.
 
-Each codec ships as its Emscripten factory and .wasm. jSquash publishes the factory as an ES
-module; the worker is a classic script (importScripts also serves the single-file build), so the
-build turns it into a classic script that registers the factory on
+Each codec ships as its glue script and .wasm: an Emscripten factory (mozjpeg, libwebp, libavif)
+or wasm-bindgen bindings (oxipng, Rust). jSquash publishes the glue as an ES module; the worker is
+a classic script (importScripts also serves the single-file build), so the build turns it into a
+classic script that registers the factory (or the bindings' functions) on
 self.localpixWasmFactories[name]. The rewrite is checked: it refuses a file that does not have
-exactly the shape it expects. Standard library only, like runtime.py.
+exactly the shape it expects. A codec with a SIMD build ships both; the worker picks one.
+Standard library only, like runtime.py.
 """
 
 from __future__ import annotations
@@ -32,23 +34,34 @@ class WasmCodec:
     name: str  # the provider's name (codecs.providers): "jsquash-jpeg"
     npm: str  # "@jsquash/jpeg@1.6.0"
     sha256: str  # of the npm tarball
-    factory: str  # the Emscripten factory inside the package: "codec/enc/mozjpeg_enc.js"
+    factory: str  # the glue script inside the package: "codec/enc/mozjpeg_enc.js"
     licences: tuple[str, ...]  # files inside the package shipped beside it
+    kind: str = "emscripten"  # or "wasm-bindgen"
+    simd: str | None = None  # the glue script of the SIMD build, if the package has one
+    notices: tuple[str, ...] = ()  # licence texts from this repository the package lacks
+    decoder: str | None = None  # an Emscripten decoder the engine calls too (NAME-decoder)
 
     @property
     def tarball(self) -> Path:
         package, version = self.npm.rsplit("@", 1)
         return CACHE_DIR / "npm" / f"{package.lstrip('@').replace('/', '-')}-{version}.tgz"
 
+    def wasm(self, script: str) -> str:
+        # wasm-bindgen names its binary NAME_bg.wasm beside NAME.js
+        suffix = "_bg.wasm" if self.kind == "wasm-bindgen" else ".wasm"
+        return script.removesuffix(".js") + suffix
+
     @property
-    def wasm(self) -> str:
-        return self.factory.removesuffix(".js") + ".wasm"
+    def scripts(self) -> tuple[str, ...]:
+        return (self.factory,) if self.simd is None else (self.factory, self.simd)
 
 
 def load() -> list[WasmCodec]:
     with open(ROOT / "pyproject.toml", "rb") as f:
         pins = tomllib.load(f)["tool"]["localpix"]["runtime"]
-    return [WasmCodec(c["name"], c["npm"], c["sha256"], c["factory"], tuple(c["licences"]))
+    return [WasmCodec(c["name"], c["npm"], c["sha256"], c["factory"], tuple(c["licences"]),
+                      c.get("kind", "emscripten"), c.get("simd"), tuple(c.get("notices", ())),
+                      c.get("decoder"))
             for c in pins.get("wasm_codecs", [])]
 
 
@@ -95,6 +108,32 @@ def classic_script(source: str, name: str) -> str:
     )
 
 
+def classic_bindings(source: str, name: str) -> str:
+    """wasm-bindgen's ES-module bindings as a classic script registering their exported
+    functions (with initSync, which the worker calls with the compiled module) under `name`."""
+    # jSquash appends its Node/Cloudflare polyfill (codec/pre.js) after these two lines.
+    tail = "export { initSync }\nexport default __wbg_init;\n"
+    if source.count(tail) != 1:
+        raise BuildRefused(f"{name}: the bindings do not have {tail!r} once")
+    body = source.replace(tail, "")
+    if re.search(r"^\s*import[\s{]", body, re.M) or "import(" in body:
+        raise BuildRefused(f"{name}: the bindings import other modules")
+    exported = re.findall(r"^export function (\w+)\(", body, re.M)
+    body = re.sub(r"^export function ", "function ", body, flags=re.M)
+    if not exported or re.search(r"^\s*export\b", body, re.M):
+        raise BuildRefused(f"{name}: the bindings export something other than functions")
+    # import.meta.url only locates the .wasm for the async init, which the worker never calls.
+    body = body.replace("import.meta.url", "localpixScriptUrl")
+    functions = ", ".join(["initSync", *exported])
+    return (
+        f"// {name}: written by scripts/wasm_codecs.py from the npm package (wasm-bindgen ES\n"
+        "// module bindings made a classic script for web/worker.js's importScripts).\n"
+        "(() => {\nlet localpixScriptUrl = self.location.href;\n"
+        f"{body}\nself.localpixWasmFactories = self.localpixWasmFactories || {{}};\n"
+        f"self.localpixWasmFactories[{name!r}] = {{ {functions} }};\n}})();\n"
+    )
+
+
 def install(dist: Path) -> dict[str, dict[str, str]]:
     """Unpack every codec into dist/codecs/NAME/; returns build-info.json's "codecs" entry."""
     info = {}
@@ -109,14 +148,32 @@ def install(dist: Path) -> dict[str, dict[str, str]]:
                     raise BuildRefused(f"{npm} has no {path}")
                 return f.read()
 
-            script = classic_script(member(codec.factory).decode(), codec.name)
-            (out / Path(codec.factory).name).write_text(script)
-            (out / Path(codec.wasm).name).write_bytes(member(codec.wasm))
+            rewrite = classic_bindings if codec.kind == "wasm-bindgen" else classic_script
+            for script in codec.scripts:
+                (out / Path(script).name).write_text(rewrite(member(script).decode(), codec.name))
+                wasm = codec.wasm(script)
+                (out / Path(wasm).name).write_bytes(member(wasm))
             for licence in codec.licences:
                 (out / Path(licence).name).write_bytes(member(licence))
+            if codec.decoder is not None:
+                source = member(codec.decoder).decode()
+                (out / Path(codec.decoder).name).write_text(
+                    classic_script(source, f"{codec.name}-decoder"))
+                wasm = codec.wasm(codec.decoder)
+                (out / Path(wasm).name).write_bytes(member(wasm))
+        for notice in codec.notices:
+            (out / Path(notice).name).write_bytes((ROOT / notice).read_bytes())
         base = f"{OUT_DIR}/{codec.name}"
-        info[codec.name] = {"npm": codec.npm, "script": f"{base}/{Path(codec.factory).name}",
-                            "wasm": f"{base}/{Path(codec.wasm).name}"}
+
+        def files(script: str, base: str = base, codec: WasmCodec = codec) -> dict[str, str]:
+            return {"script": f"{base}/{Path(script).name}",
+                    "wasm": f"{base}/{Path(codec.wasm(script)).name}"}
+
+        info[codec.name] = {"npm": codec.npm, "kind": codec.kind, **files(codec.factory)}
+        if codec.simd is not None:
+            info[codec.name]["simd"] = files(codec.simd)
+        if codec.decoder is not None:
+            info[codec.name]["decoder"] = files(codec.decoder)
     return info
 
 

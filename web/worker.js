@@ -377,29 +377,56 @@ async function startEngine() {
 }
 
 // ---- wasm codecs (codecs.providers' browser providers, scripts/wasm_codecs.py) ----
-self.localpixCodecs = {}; // name -> {encode(rgba, width, height, options) -> Uint8Array}
+// name -> {encode(rgba, width, height, options) -> Uint8Array} (Emscripten codecs) or the
+// wasm-bindgen functions ({optimise(png, level, interlace, optimiseAlpha) -> Uint8Array}).
+self.localpixCodecs = {};
 const codecLoads = {}; // name -> Promise of "ready" | why not
+
+// A tiny module using a SIMD instruction (i8x16.splat), as wasm-feature-detect checks: the
+// codecs with a SIMD build (libwebp) use it where the browser validates this.
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0,
+  10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
+
+/** Run the Emscripten factory registered as `name` on its compiled module: it fetches nothing. */
+function emscripten(name, wasm) {
+  return self.localpixWasmFactories[name]({
+    noInitialRun: true,
+    instantiateWasm: (imports, receive) => {
+      const instance = new WebAssembly.Instance(wasm, imports);
+      receive(instance);
+      return instance.exports;
+    },
+  });
+}
 
 async function loadCodec(info, name) {
   const entry = (info.codecs || {})[name];
   if (!entry) return "not in this build";
   try {
-    const compiled = fetchOk(new URL(entry.wasm, BASE))
+    const files = entry.simd && WebAssembly.validate(SIMD_PROBE) ? entry.simd : entry;
+    const compiled = fetchOk(new URL(files.wasm, BASE))
       .then((response) => response.arrayBuffer()).then((bytes) => WebAssembly.compile(bytes));
-    importScripts(SCRIPTS.createScriptURL(entry.script)); // registers self.localpixWasmFactories[name]
+    importScripts(SCRIPTS.createScriptURL(files.script)); // registers self.localpixWasmFactories[name]
     const wasm = await compiled;
-    const module = await self.localpixWasmFactories[name]({
-      noInitialRun: true,
-      // The compiled module itself: the factory fetches nothing.
-      instantiateWasm: (imports, receive) => {
-        const instance = new WebAssembly.Instance(wasm, imports);
-        receive(instance);
-        return instance.exports;
-      },
-    });
-    self.localpixCodecs[name] = {
+    if (entry.kind === "wasm-bindgen") {
+      // Rust bindings (oxipng): the functions themselves, bound to the compiled module.
+      const bindings = self.localpixWasmFactories[name];
+      bindings.initSync(wasm);
+      self.localpixCodecs[name] = bindings;
+      return "ready";
+    }
+    const module = await emscripten(name, wasm);
+    const codec = {
       encode: (data, width, height, options) => module.encode(data, width, height, options),
     };
+    if (entry.decoder) { // the engine decodes its own samples (AVIF): ImageData, or null
+      const decoderWasm = fetchOk(new URL(entry.decoder.wasm, BASE))
+        .then((response) => response.arrayBuffer()).then((bytes) => WebAssembly.compile(bytes));
+      importScripts(SCRIPTS.createScriptURL(entry.decoder.script));
+      const decoder = await emscripten(`${name}-decoder`, await decoderWasm);
+      codec.decode = (data) => decoder.decode(data, 8);
+    }
+    self.localpixCodecs[name] = codec;
     return "ready";
   } catch (error) {
     console.warn(`localpix: the ${name} codec did not load:`, error);

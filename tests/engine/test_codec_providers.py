@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import io
 import json
+import sys
+import types
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -17,8 +20,9 @@ from tests.conftest import CORPUS
 
 from localpix import CompressOptions, compress
 from localpix.adapters.cli import main
-from localpix.codecs import avif, jpeg, png, providers
+from localpix.codecs import avif, jpeg, png, providers, webp
 from localpix.errors import UnsupportedFormatError
+from localpix.options import Keep
 from localpix.quality import auto
 from localpix.registry import SMALLEST_OF
 
@@ -177,8 +181,197 @@ def test_the_worker_is_told_which_wasm_codecs_a_job_can_use() -> None:
         return codecs_for(data, json.dumps(request))
 
     assert ask(PHOTO, {"mode": "compress", "options": {}}) == ["jsquash-jpeg"]
-    assert ask(PHOTO, {"mode": "compress", "options": {"format": "smallest"}}) == ["jsquash-jpeg"]
-    assert ask(PHOTO, {"mode": "compress", "options": {"format": "webp"}}) == []
-    assert ask(PNG, {"mode": "compress"}) == []
+    assert ask(PHOTO, {"mode": "compress", "options": {"format": "smallest"}}) == [
+        "jsquash-jpeg", "jsquash-webp", "jsquash-avif"]
+    assert ask(PHOTO, {"mode": "compress", "options": {"format": "avif"}}) == ["jsquash-avif"]
+    assert ask(PHOTO, {"mode": "compress", "options": {"format": "webp"}}) == ["jsquash-webp"]
+    assert ask(PNG, {"mode": "compress"}) == ["jsquash-oxipng"]
     assert ask(PHOTO, {"mode": "clean"}) == []
     assert ask(b"not an image", {"mode": "compress"}) == []
+
+
+class _JsBytes:
+    """What a wasm codec's Uint8Array looks like to Python through Pyodide's FFI."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def to_bytes(self) -> bytes:
+        return self.data
+
+
+def as_if_in_the_page(monkeypatch: pytest.MonkeyPatch, name: str, codec: Any) -> None:
+    """The browser runtime with the wasm codec `name` loaded as `codec` (Pyodide's to_js passes
+    the buffer through): the engine's side of the page's codecs, run natively. Chromium runs
+    the real wasm (tests/browser/test_codecs.py)."""
+    monkeypatch.setattr(providers, "RUNTIME", "browser")
+    ffi = types.ModuleType("pyodide.ffi")
+    ffi.to_js = lambda value, **_: value  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "pyodide", types.ModuleType("pyodide"))
+    monkeypatch.setitem(sys.modules, "pyodide.ffi", ffi)
+    real = providers.module
+    monkeypatch.setattr(providers, "module",
+                        lambda p: codec if p.name == name else real(p))
+
+
+@pytest.mark.skipif(not have("oxipng"), reason="pyoxipng missing")
+def test_the_pages_oxipng_redeflates_the_engines_png(monkeypatch) -> None:
+    import oxipng
+
+    seen: list[tuple[int, bool, bool]] = []
+
+    class WasmOxipng:  # @jsquash/oxipng's optimise(data, level, interlace, optimiseAlpha)
+        def optimise(self, data: memoryview, level: int, interlace: bool, alpha: bool
+                     ) -> _JsBytes:
+            seen.append((level, interlace, alpha))
+            return _JsBytes(oxipng.optimize_from_memory(bytes(data), level=level,
+                                                        strip=oxipng.StripChunks.none()))
+
+    plain = compress(PNG, CompressOptions(format="png"))
+    with providers.browser_codecs({"jsquash-oxipng": "ready"}):
+        as_if_in_the_page(monkeypatch, "jsquash-oxipng", WasmOxipng())
+        result = compress(PNG, CompressOptions(format="png"))
+    assert seen == [(png.OXIPNG_LEVEL, False, False)]
+    assert result.codec == providers.PROVIDERS["jsquash-oxipng"].label
+    assert pixels(result.data) == pixels(plain.data)  # (turned upright: its orientation)
+    assert result.output_size <= plain.output_size
+    no_private_metadata(result.data)
+
+
+def test_the_pages_oxipng_failing_falls_back_to_the_engines_png(monkeypatch) -> None:
+    class Broken:
+        def optimise(self, *args: object) -> _JsBytes:
+            raise RuntimeError("unreachable executed")  # a wasm trap, as Pyodide raises it
+
+    plain = compress(PNG, CompressOptions(format="png"))
+    with providers.browser_codecs({"jsquash-oxipng": "ready"}):
+        as_if_in_the_page(monkeypatch, "jsquash-oxipng", Broken())
+        result = compress(PNG, CompressOptions(format="png"))
+    assert result.codec == png.LABEL
+    assert any("unreachable executed" in w and "Pillow encoded it instead" in w
+               for w in result.warnings)
+    assert pixels(result.data) == pixels(plain.data)
+
+
+class WasmWebp:
+    """@jsquash/webp's encode(rgba, width, height, config), made here with Pillow's libwebp:
+    a bare WebP (no metadata), as the wasm build writes it."""
+
+    def __init__(self) -> None:
+        self.configs: list[dict] = []
+
+    def encode(self, rgba: memoryview, width: int, height: int, config: dict) -> _JsBytes:
+        self.configs.append(config)
+        im = Image.frombytes("RGBA", (width, height), bytes(rgba))
+        if im.getextrema()[3] == (255, 255):
+            im = im.convert("RGB")  # libwebp writes no alpha for an opaque image
+        out = io.BytesIO()
+        im.save(out, "WEBP", quality=config["quality"], method=config["method"],
+                lossless=bool(config["lossless"]))
+        return _JsBytes(out.getvalue())
+
+
+@needs_numpy
+def test_the_pages_webp_meets_the_target_and_carries_only_the_kept_metadata(monkeypatch
+                                                                            ) -> None:
+    options = CompressOptions(format="webp", quality_target=TARGET, max_width=480)
+    pillow = compress(PHOTO, options)
+    codec = WasmWebp()
+    with providers.browser_codecs({"jsquash-webp": "ready"}):
+        as_if_in_the_page(monkeypatch, "jsquash-webp", codec)
+        result = compress(PHOTO, options)
+    assert result.codec == providers.PROVIDERS["jsquash-webp"].label and not result.warnings
+    assert len(codec.configs) > 1  # the automatic search ran on the same encoder
+    assert set(codec.configs[0]) == set(webp.WASM_DEFAULTS)  # embind wants every field
+    assert result.score is not None and result.score >= TARGET
+    assert pixels(result.data) == pixels(pillow.data)  # same libwebp here: same pixels
+    # The metadata the keep settings allow, where Pillow writes it: the same tags as Pillow's.
+    tags = exiftool_many({"page": result.data, "pillow": pillow.data})
+
+    def meta(which: str) -> dict:
+        return {k: v for k, v in tags[which].items()
+                if not k.startswith(("SourceFile", "System:", "File:", "RIFF:"))}
+
+    assert meta("page") == meta("pillow") and meta("page")
+    no_private_metadata(result.data)
+
+
+def test_webp_metadata_goes_into_a_vp8x_file_the_decoder_reads() -> None:
+    icc = b"fake profile bytes"
+    exif = b"Exif\0\0MM\0*\0\0\0\x08\0\0"
+    for mode in ("RGB", "RGBA"):
+        im = Image.new(mode, (33, 17), (10, 200, 30, 128)[: len(mode)])
+        bare = io.BytesIO()
+        im.save(bare, "WEBP", quality=80)
+        out = webp.with_metadata(bare.getvalue(), im, {"icc_profile": icc, "exif": exif})
+        with Image.open(io.BytesIO(out)) as back:
+            back.load()
+            assert back.size == (33, 17) and back.mode == mode
+            assert back.info["icc_profile"] == icc
+            assert back.info["exif"] == exif
+        assert webp.with_metadata(bare.getvalue(), im, {}) == bare.getvalue()
+
+
+def test_the_pages_webp_failing_falls_back_to_pillow(monkeypatch) -> None:
+    class Broken:
+        def encode(self, *args: object) -> None:
+            return None  # what libwebp's wasm encode returns when it fails
+
+    with providers.browser_codecs({"jsquash-webp": "ready"}):
+        as_if_in_the_page(monkeypatch, "jsquash-webp", Broken())
+        result = compress(PHOTO, CompressOptions(format="webp", max_width=480))
+    assert result.codec == webp.LABEL and result.format == "webp"
+    assert any("libwebp (wasm" in w and "Pillow encoded it instead" in w for w in result.warnings)
+    Image.open(io.BytesIO(result.data)).load()
+
+
+class WasmAvif:
+    """@jsquash/avif's encode(rgba, width, height, options), made here with Pillow's libavif:
+    an AVIF with nothing but what the encoder writes."""
+
+    def __init__(self) -> None:
+        self.options: list[dict] = []
+        self.decoded = 0
+
+    def encode(self, rgba: memoryview, width: int, height: int, options: dict) -> _JsBytes:
+        self.options.append(options)
+        im = Image.frombytes("RGBA", (width, height), bytes(rgba)).convert("RGB")
+        out = io.BytesIO()
+        im.save(out, "AVIF", quality=options["quality"], speed=options["speed"])
+        return _JsBytes(out.getvalue())
+
+    def decode(self, data: memoryview) -> types.SimpleNamespace:  # an ImageData
+        self.decoded += 1
+        with Image.open(io.BytesIO(bytes(data))) as im:
+            rgba = im.convert("RGBA")
+        return types.SimpleNamespace(width=rgba.width, height=rgba.height,
+                                     data=_JsBytes(rgba.tobytes()))
+
+
+@needs_numpy
+@pytest.mark.skipif(not avif.available(), reason="this Pillow cannot write AVIF")
+def test_the_pages_avif_meets_the_target_and_says_what_it_could_not_keep(monkeypatch) -> None:
+    codec = WasmAvif()
+    with providers.browser_codecs({"jsquash-avif": "ready"}):
+        as_if_in_the_page(monkeypatch, "jsquash-avif", codec)
+        result = compress(PHOTO, CompressOptions(format="avif", quality_target=TARGET,
+                                                 keep=Keep(date_taken=True)))
+    assert result.format == "avif"
+    assert result.codec == providers.PROVIDERS["jsquash-avif"].label
+    assert len(codec.options) > 1 and set(codec.options[0]) == set(avif.WASM_DEFAULTS)
+    assert codec.decoded > 1  # the search's samples, scored through the page's decoder
+    assert result.score is not None and result.score >= TARGET
+    assert avif.NO_METADATA in result.note  # the date it was asked to keep
+    no_private_metadata(result.data)
+
+
+def test_avif_in_the_page_without_its_codec_is_refused_and_skipped_by_smallest(monkeypatch
+                                                                              ) -> None:
+    monkeypatch.setattr(providers, "RUNTIME", "browser")
+    monkeypatch.setattr(avif, "_pillow", lambda: False)  # Pyodide's Pillow 10.2
+    with providers.browser_codecs({"jsquash-avif": "it did not load: 404"}):
+        with pytest.raises(UnsupportedFormatError, match="did not load: 404"):
+            compress(PHOTO, CompressOptions(format="avif", max_width=480))
+        result = compress(PHOTO, CompressOptions(format="smallest", max_width=480))
+    assert "avif" not in dict(result.tried)
+    assert "not tried: AVIF (no AVIF encoder here)" in result.note

@@ -1,10 +1,11 @@
 """PNG: lossless (an exact palette when the image has <= 256 colours), or lossy with a quantized
-palette; Pillow writes the chunks, then oxipng (natively, when installed: codecs.providers)
-or png_deflate re-filters and re-deflates the image data."""
+palette; Pillow writes the chunks, then oxipng (natively when installed, in the page its wasm
+build: codecs.providers) or png_deflate re-filters and re-deflates the image data."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from PIL import Image, ImageChops
 
@@ -42,6 +43,12 @@ def encoder(image: Image.Image, job: Job, extra: dict[str, object]) -> Encoder:
             # file when it cannot beat it: each wins on some images (measured: screenshots
             # -10 % with oxipng, an RGB photo-like PNG -5 % with localpix's filters).
             oxipng = providers.module(provider)
+            if provider.runtime == "browser":
+                # The wasm build cannot be told to keep 16 bits (see below): those stay ours.
+                if im.mode.startswith("I"):
+                    return ours
+                return providers.attempt(job, provider, lambda: _wasm(oxipng, ours),
+                                         lambda: ours, LABEL)
             return providers.attempt(
                 job, provider,
                 # A 16-bit image whose samples are all v*257 would become 8-bit: the same in
@@ -53,6 +60,17 @@ def encoder(image: Image.Image, job: Job, extra: dict[str, object]) -> Encoder:
         return ours
 
     return encode
+
+
+def _wasm(oxipng: Any, png: bytes) -> bytes:
+    """oxipng in wasm (web/worker.js loaded it) on the engine's PNG: Squoosh's build keeps every
+    chunk (its strip default is none) and hands back the input when it cannot beat it; the
+    smaller of the two is kept either way. No interlacing, no alpha-channel rewriting: the
+    pixels stay exactly the engine's."""
+    from pyodide.ffi import to_js  # type: ignore[import-not-found]
+
+    out = bytes(oxipng.optimise(to_js(memoryview(png)), OXIPNG_LEVEL, False, False).to_bytes())
+    return out if len(out) < len(png) else png
 
 
 def _deflated(im: Image.Image, save: Callable[..., bytes]) -> bytes:

@@ -53,6 +53,15 @@ PROVIDERS: dict[str, Provider] = {p.name: p for p in (
     # mozjpeg itself (trellis quantisation), compiled to wasm by Squoosh.
     Provider("jsquash-jpeg", "mozjpeg (wasm, @jsquash/jpeg)", "browser", "jsquash-jpeg",
              "@jsquash/jpeg", "Apache-2.0; mozjpeg IJG + BSD-3-Clause + zlib"),
+    # oxipng itself (libdeflate), compiled to wasm by Squoosh: the page's pyoxipng.
+    Provider("jsquash-oxipng", "oxipng (wasm, @jsquash/oxipng), after localpix's palette reduction",
+             "browser", "jsquash-oxipng", "@jsquash/oxipng", "Apache-2.0; oxipng MIT"),
+    # A current libwebp, with SIMD where the browser has it: Pyodide's Pillow has 1.2.2 without.
+    Provider("jsquash-webp", "libwebp (wasm, @jsquash/webp)", "browser", "jsquash-webp",
+             "@jsquash/webp", "Apache-2.0; libwebp BSD-3-Clause"),
+    # AVIF for the page, whose Pillow 10.2 cannot write it.
+    Provider("jsquash-avif", "libavif + aom (wasm, @jsquash/avif)", "browser", "jsquash-avif",
+             "@jsquash/avif", "Apache-2.0; libavif BSD-2-Clause, aom BSD-2-Clause"),
 )}  # fmt: skip
 
 
@@ -69,6 +78,11 @@ def browser_codecs(status: dict[str, str]) -> Iterator[None]:
         yield
     finally:
         _browser_status.clear()
+
+
+def browser_ready(name: str) -> bool:
+    """Whether the page loaded the wasm codec `name` for the job at hand."""
+    return RUNTIME == "browser" and _browser_status.get(name) == "ready"
 
 
 def _native_problem(provider: Provider) -> str | None:

@@ -51,6 +51,12 @@ def mosaic(image: Image.Image) -> Image.Image:
 
 
 def _decode(data: bytes) -> Image.Image:
+    if data[4:12] == b"ftypavif":
+        from ..codecs.avif import decode_in_page
+
+        page = decode_in_page(data)
+        if page is not None:
+            return page.convert("RGB")
     with Image.open(io.BytesIO(data)) as im:
         return im.convert("RGB")
 
