@@ -42,7 +42,7 @@ test("saved settings survive a round trip through storage", () => {
 });
 
 test("unknown or out-of-range values fall back to the defaults", () => {
-  const s = settings.normalize({ format: "avif", quality: 101, sizeMode: "fast", qualityTarget: 75,
+  const s = settings.normalize({ format: "heic", quality: 101, sizeMode: "fast", qualityTarget: 75,
                                  targetKB: -5, maxWidth: "wide", keep: { gps: true, orientation: "yes" } });
   assert.equal(s.format, "keep");
   assert.equal(s.quality, settings.DEFAULTS.quality);
