@@ -190,14 +190,17 @@ function crc32(bytes) {
 
 // ---- the engine ----
 // Start-up, in the order that keeps the CPU busy with only what "ready" needs:
-// - build-info.json, the engine wheel and the lazily installed wheels (numpy) are fetched while
-//   Pyodide boots, so no request is left for after "ready" (the network meter must stay 0);
+// - build-info.json; Pyodide's core; then, while Python boots, the engine wheel and the wheels
+//   of Pillow, micropip and packaging (sha256-checked, then unpacked: no loadPackage round trip
+//   after the boot);
 // - Python itself starts from a memory snapshot of an already initialised interpreter when this
 //   browser has one for this very build (made on the first visit, kept in Cache Storage);
-// - Pillow and micropip are loaded as packages; micropip installs the engine wheel from the bytes
-//   already fetched (emfs:, deps=False: it must never ask an index); numpy is unpacked after
-//   "ready" and imported only when a job needs it (PNG filters, automatic quality): its native
-//   modules delay no start.
+// - micropip installs the engine wheel from the bytes already fetched (emfs:, deps=False: it
+//   must never ask an index);
+// - numpy (3 MB) is fetched after those, so it never shares the link with what "ready" waits
+//   for; its fetch still starts before "ready" (no request is left for
+//   after it: the network meter must stay 0); the first job waits for it, and it is imported
+//   only by the jobs that need it (PNG filters, automatic quality).
 const SNAPSHOT_CACHE = "localpix-snapshot";
 const afterReady = []; // work that must not delay "ready"
 // Imported before the snapshot is taken: the standard library that loading Pillow and importing
@@ -218,6 +221,33 @@ function fetchOk(url) {
 async function sha256Hex(bytes) {
   const digest = await crypto.subtle.digest("SHA-256", bytes);
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** A wheel's bytes, refused unless they are the ones Pyodide's lock file lists (build-info.json
+ *  carries its sha256): they are unpacked as they are, with no installer checking them. */
+async function fetchWheel(path, sha256) {
+  const bytes = await (await fetchOk(new URL(path, BASE))).arrayBuffer();
+  if (await sha256Hex(bytes) !== sha256) throw new Error(`${path} is not the file this build shipped`);
+  return new Uint8Array(bytes);
+}
+
+/** Resolves once Pyodide's own large downloads (its wasm and standard library) have arrived, or
+ *  once `fallback` settles (Python is up), whichever comes first. */
+function coreDownloaded(fallback) {
+  const wanted = ["pyodide/pyodide.asm.wasm", "pyodide/python_stdlib.zip"].map((path) => new URL(path, BASE).href);
+  const arrived = new Promise((resolve) => {
+    if (typeof PerformanceObserver === "undefined") return;
+    const seen = new Set();
+    const observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) if (wanted.includes(entry.name.split("?")[0])) seen.add(entry.name);
+      if (seen.size >= wanted.length) {
+        observer.disconnect();
+        resolve();
+      }
+    });
+    observer.observe({ type: "resource", buffered: true });
+  });
+  return Promise.race([arrived, fallback]);
 }
 
 /** Cache Storage for the snapshot, or null where there is none (file:// single file, private
@@ -312,26 +342,35 @@ async function startEngine() {
   const mark = (name) => { phases[name] = Math.round(performance.now() - started); };
   post({ type: "status", text: "Preparing the compressor…" });
   const info = await (await fetchOk(new URL("build-info.json", BASE))).json();
+  const lazy = Object.entries(info.lazy || {});
   if (staging) {
-    download.total = Object.values(info.download || {}).reduce((a, b) => a + b, 0);
+    // What "ready" waits for: the lazy wheels come after it.
+    download.total = Object.entries(info.download || {})
+      .filter(([path]) => !(path in (info.lazy || {}))).reduce((a, [, size]) => a + size, 0);
     download.postedAt = performance.now();
     post({ type: "progress", received: Math.min(download.received, download.total), total: download.total });
   }
-  // Everything unpacked below, fetched while Python boots.
-  const archives = [info.engine_wheel, ...Object.values(info.lazy || {})].map(
-    (path) => fetchOk(new URL(path, BASE)).then((response) => response.arrayBuffer()));
-  archives.forEach((promise) => promise.catch(() => {})); // awaited below; no unhandled noise
-  const pyodide = await startPython(info, phases);
+  // One thing at a time on the link, in the order of need: Pyodide's core (its wasm and
+  // standard library, fetched by loadPyodide) first — Python boots as soon as they are in —,
+  // then, while it boots, the engine wheel and the wheels "ready" needs, then the lazy wheels
+  // (numpy, 3 MB), which the first job waits for and "ready" does not.
+  const python = startPython(info, phases);
+  const coreIn = coreDownloaded(python.catch(() => {}));
+  const fetchAll = (entries) => Promise.all(entries.map(([path, sha256]) => fetchWheel(path, sha256)));
+  const engineWheel = coreIn.then(() => fetchOk(new URL(info.engine_wheel, BASE)))
+    .then((response) => response.arrayBuffer());
+  const loadWheels = coreIn.then(() => fetchAll(Object.entries(info.load)));
+  const lazyWheels = loadWheels.then(() => fetchAll(lazy), () => fetchAll(lazy));
+  [engineWheel, loadWheels, lazyWheels].forEach((promise) => promise.catch(() => {})); // awaited below
+  const pyodide = await python;
   engineModule = pyodide._module;
   mark("python");
   post({ type: "status", text: "Starting the compressor…" });
-  await pyodide.loadPackage(info.load, { messageCallback: () => {} });
+  for (const bytes of await loadWheels) pyodide.unpackArchive(bytes, "wheel");
   mark("packages");
   post({ type: "status", text: "Starting the compressor… almost ready" });
-  // All fetched before "ready": nothing is left to fetch after it.
-  const [engineWheel, ...lazyWheels] = await Promise.all(archives);
   const wheelPath = `/tmp/${info.engine_wheel.split("/").pop()}`;
-  pyodide.FS.writeFile(wheelPath, new Uint8Array(engineWheel));
+  pyodide.FS.writeFile(wheelPath, new Uint8Array(await engineWheel));
   const micropip = pyodide.pyimport("micropip");
   await micropip.install.callKwargs(`emfs:${wheelPath}`, { deps: false });
   micropip.destroy();
@@ -348,18 +387,21 @@ async function startEngine() {
     "lambda data, request: json.dumps(codecs_for(data.to_bytes(), request))"
   );
   mark("engine");
-  // The lazy wheels' files go in when the engine is first idle after "ready", or just before the
-  // first job if that comes sooner; their modules are imported only by the jobs that need them.
+  // The lazy wheels' files go in when the engine is first idle after "ready" (if they have
+  // arrived), or before the first job, which waits for them; their modules are imported only
+  // by the jobs that need them.
+  let lazyUnpacked = null;
   const unpackLazy = () => {
-    if (!lazyWheels.length) return;
-    for (const bytes of lazyWheels.splice(0)) pyodide.unpackArchive(bytes, "wheel");
-    pyodide.runPython("import importlib\nimportlib.invalidate_caches()");
+    lazyUnpacked = lazyUnpacked || lazyWheels.then((wheels) => {
+      for (const bytes of wheels) pyodide.unpackArchive(bytes, "wheel");
+      pyodide.runPython("import importlib\nimportlib.invalidate_caches()");
+    }).catch((error) => {
+      // The jobs that need them say so (an import error on their row); the others still run.
+      console.warn("localpix: the lazily loaded packages are missing:", error);
+    });
+    return lazyUnpacked;
   };
   afterReady.push(unpackLazy);
-  const process = (data, request) => {
-    unpackLazy();
-    return bridge(data, request);
-  };
   readyAt = performance.now();
   watchNetwork();
   post({
@@ -373,7 +415,8 @@ async function startEngine() {
   });
   for (const task of afterReady.splice(0)) setTimeout(task, 0);
   stored();
-  return { process, codecsFor: (bytes, request) => JSON.parse(codecsFor(bytes, request)), info };
+  return { process: bridge, prepare: unpackLazy, info,
+           codecsFor: (bytes, request) => JSON.parse(codecsFor(bytes, request)) };
 }
 
 // ---- wasm codecs (codecs.providers' browser providers, scripts/wasm_codecs.py) ----
@@ -478,6 +521,7 @@ self.onmessage = async (event) => {
   try {
     ready = await engine;
     process = ready.process;
+    await ready.prepare();
   } catch (error) {
     fail("EngineUnavailable", `The image engine is not available: ${errorText(error)}`, true);
     return;
