@@ -28,8 +28,9 @@ REMOVED_MODULES = frozenset({
 KEPT_ENCODINGS = frozenset({
     "__init__", "aliases", "ascii", "latin_1", "utf_8", "utf_8_sig", "utf_16", "utf_16_le",
     "utf_16_be", "utf_32", "utf_32_le", "utf_32_be", "utf_7", "cp437", "cp1252", "iso8859_1",
-    "iso8859_15", "charmap", "raw_unicode_escape", "unicode_escape", "idna", "punycode", "base64_codec", "hex_codec", "zlib_codec",
-    "bz2_codec", "quopri_codec", "uu_codec", "rot_13", "undefined", "mbcs", "oem",
+    "iso8859_15", "charmap", "raw_unicode_escape", "unicode_escape", "idna", "punycode",
+    "base64_codec", "hex_codec", "zlib_codec", "bz2_codec", "quopri_codec", "uu_codec", "rot_13",
+    "undefined", "mbcs", "oem",
     "big5", "big5hkscs", "cp932", "cp949", "cp950", "euc_jis_2004", "euc_jisx0213", "euc_jp",
     "euc_kr", "gb18030", "gb2312", "gbk", "hz", "iso2022_jp", "iso2022_jp_1", "iso2022_jp_2",
     "iso2022_jp_2004", "iso2022_jp_3", "iso2022_jp_ext", "iso2022_kr", "johab", "shift_jis",

@@ -29,7 +29,8 @@ SCRIPT = textwrap.dedent("""
                 frame = frame.f_back
             importer = frame.f_code.co_filename if frame else ""
             # The native-only codec bindings may import what they like; the page lacks them.
-            if frame is None or any(part in importer for part in PAGE_CODE) or "/lib/python3" in importer and "site-packages" not in importer:
+            stdlib_code = "/lib/python3" in importer and "site-packages" not in importer
+            if frame is None or stdlib_code or any(part in importer for part in PAGE_CODE):
                 refused.append((name, importer))
                 raise ImportError(f"{{name}} is not in the page's standard library")
             return None
