@@ -391,6 +391,9 @@ const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 
 function emscripten(name, wasm) {
   return self.localpixWasmFactories[name]({
     noInitialRun: true,
+    // Else the factory resolves its .wasm against this worker's URL, which is no base when the
+    // worker was started from a blob: (new URL throws); the module is given compiled anyway.
+    locateFile: (path) => path,
     instantiateWasm: (imports, receive) => {
       const instance = new WebAssembly.Instance(wasm, imports);
       receive(instance);
