@@ -402,13 +402,18 @@ function emscripten(name, wasm) {
   });
 }
 
+/** The wasm file at `path` (relative to BASE), fetched and compiled. */
+function compileWasm(path) {
+  return fetchOk(new URL(path, BASE)).then((response) => response.arrayBuffer())
+    .then((bytes) => WebAssembly.compile(bytes));
+}
+
 async function loadCodec(info, name) {
   const entry = (info.codecs || {})[name];
   if (!entry) return "not in this build";
   try {
     const files = entry.simd && WebAssembly.validate(SIMD_PROBE) ? entry.simd : entry;
-    const compiled = fetchOk(new URL(files.wasm, BASE))
-      .then((response) => response.arrayBuffer()).then((bytes) => WebAssembly.compile(bytes));
+    const compiled = compileWasm(files.wasm);
     importScripts(SCRIPTS.createScriptURL(files.script)); // registers self.localpixWasmFactories[name]
     const wasm = await compiled;
     if (entry.kind === "wasm-bindgen") {
@@ -423,8 +428,7 @@ async function loadCodec(info, name) {
       encode: (data, width, height, options) => module.encode(data, width, height, options),
     };
     if (entry.decoder) { // the engine decodes its own samples (AVIF): ImageData, or null
-      const decoderWasm = fetchOk(new URL(entry.decoder.wasm, BASE))
-        .then((response) => response.arrayBuffer()).then((bytes) => WebAssembly.compile(bytes));
+      const decoderWasm = compileWasm(entry.decoder.wasm);
       importScripts(SCRIPTS.createScriptURL(entry.decoder.script));
       const decoder = await emscripten(`${name}-decoder`, await decoderWasm);
       codec.decode = (data) => decoder.decode(data, 8);
