@@ -2,6 +2,9 @@
 // to the bench server (/out/<key>) rather than returned through the DevTools protocol.
 import encodeMozjpeg, { init as initMozjpeg } from "./node_modules/@jsquash/jpeg/encode.js";
 import encodeWebp, { init as initWebp } from "./node_modules/@jsquash/webp/encode.js";
+// This page is not cross-origin isolated (no SharedArrayBuffer), so @jsquash/avif takes its
+// single-threaded build: the one dist/ ships for the worker.
+import encodeAvif, { init as initAvif } from "./node_modules/@jsquash/avif/encode.js";
 import optimiseOxipng from "./node_modules/@jsquash/oxipng/optimise.js";
 
 const DIST = new URL("../dist/", location.href).href;
@@ -31,7 +34,7 @@ async function canvasEncode(img, type, quality) {
   return blob.arrayBuffer();
 }
 
-// codec in: mozjpeg, canvas-jpeg, jsquash-webp, oxipng (setting = level; source = a PNG url)
+// codec in: mozjpeg, canvas-jpeg, jsquash-webp, jsquash-avif, oxipng (setting = level; source = a PNG url)
 async function encode(codec, name, setting, key, sourceUrl) {
   let out;
   let ms;
@@ -46,6 +49,7 @@ async function encode(codec, name, setting, key, sourceUrl) {
     if (codec === "mozjpeg") out = await encodeMozjpeg(img, { quality: setting });
     else if (codec === "canvas-jpeg") out = await canvasEncode(img, "image/jpeg", setting / 100);
     else if (codec === "jsquash-webp") out = await encodeWebp(img, { quality: setting });
+    else if (codec === "jsquash-avif") out = await encodeAvif(img, { quality: setting });
     else throw new Error(`unknown codec ${codec}`);
     ms = performance.now() - t0;
   }
@@ -141,7 +145,7 @@ async function localpix(workerId, url, request, key) {
   if (key && r.ok) await put(key, result.bytes);
   return { ok: r.ok, error: r.error || null, kind: r.kind || null, size: r.ok ? result.bytes.byteLength : 0,
            ms: result.ms, wall, quality: r.quality ?? null, note: r.note || "", fatal: !!result.fatal,
-           format: r.format || null };
+           format: r.format || null, codec: r.codec || null };
 }
 
 async function heap(workerId) {
@@ -170,7 +174,7 @@ async function batch(n, url, request, jobs) {
 }
 
 async function warmCodecs() {
-  await Promise.all([initMozjpeg(), initWebp()]);
+  await Promise.all([initMozjpeg(), initWebp(), initAvif()]);
 }
 
 window.bench = { loadPixels, dropPixels, encode, startWorkers, stopWorkers, localpix, heap, batch,

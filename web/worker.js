@@ -456,6 +456,9 @@ const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 
 function emscripten(name, wasm) {
   return self.localpixWasmFactories[name]({
     noInitialRun: true,
+    // Else the factory resolves its .wasm against this worker's URL, which is no base when the
+    // worker was started from a blob: (new URL throws); the module is given compiled anyway.
+    locateFile: (path) => path,
     instantiateWasm: (imports, receive) => {
       const instance = new WebAssembly.Instance(wasm, imports);
       receive(instance);
@@ -464,13 +467,18 @@ function emscripten(name, wasm) {
   });
 }
 
+/** The wasm file at `path` (relative to BASE), fetched and compiled. */
+function compileWasm(path) {
+  return fetchOk(new URL(path, BASE)).then((response) => response.arrayBuffer())
+    .then((bytes) => WebAssembly.compile(bytes));
+}
+
 async function loadCodec(info, name) {
   const entry = (info.codecs || {})[name];
   if (!entry) return "not in this build";
   try {
     const files = entry.simd && WebAssembly.validate(SIMD_PROBE) ? entry.simd : entry;
-    const compiled = fetchOk(new URL(files.wasm, BASE))
-      .then((response) => response.arrayBuffer()).then((bytes) => WebAssembly.compile(bytes));
+    const compiled = compileWasm(files.wasm);
     importScripts(SCRIPTS.createScriptURL(files.script)); // registers self.localpixWasmFactories[name]
     const wasm = await compiled;
     if (entry.kind === "wasm-bindgen") {
@@ -485,8 +493,7 @@ async function loadCodec(info, name) {
       encode: (data, width, height, options) => module.encode(data, width, height, options),
     };
     if (entry.decoder) { // the engine decodes its own samples (AVIF): ImageData, or null
-      const decoderWasm = fetchOk(new URL(entry.decoder.wasm, BASE))
-        .then((response) => response.arrayBuffer()).then((bytes) => WebAssembly.compile(bytes));
+      const decoderWasm = compileWasm(entry.decoder.wasm);
       importScripts(SCRIPTS.createScriptURL(entry.decoder.script));
       const decoder = await emscripten(`${name}-decoder`, await decoderWasm);
       codec.decode = (data) => decoder.decode(data, 8);

@@ -33,18 +33,28 @@ def upright_pixels(data: bytes) -> bytes:
         return ImageOps.exif_transpose(image).convert("RGBA").tobytes()
 
 
-def test_a_codec_that_fails_to_load_falls_back_to_pillow(page: Page, server: str,
-                                                          tmp_path: Path) -> None:
+def process_with_codec_blocked(page: Page, server: str, folder: str, source: Path, out: Path,
+                               out_format: str | None = None) -> tuple[bytes, list[str]]:
+    """`source` processed (as `out_format`, else the default) while dist/codecs/FOLDER/'s wasm
+    files answer 404; returns the output and the URLs refused."""
     refused: list[str] = []
 
     def refuse(route: Route) -> None:
         refused.append(route.request.url)
         route.fulfill(status=404, body="")
 
-    page.context.route("**/codecs/jsquash-jpeg/*.wasm", refuse)
+    page.context.route(f"**/codecs/{folder}/*.wasm", refuse)
     page.goto(server)
     wait_for_engine(page)
-    data = process_and_download(page, PHOTO, tmp_path / "out.jpg", timeout_ms=60_000)
+    if out_format:
+        page.locator("#format").select_option(out_format)
+    return process_and_download(page, source, out, timeout_ms=60_000), refused
+
+
+def test_a_codec_that_fails_to_load_falls_back_to_pillow(page: Page, server: str,
+                                                          tmp_path: Path) -> None:
+    data, refused = process_with_codec_blocked(page, server, "jsquash-jpeg", PHOTO,
+                                               tmp_path / "out.jpg")
     with Image.open(io.BytesIO(data)) as image:
         image.load()
         assert image.format == "JPEG"
@@ -72,11 +82,8 @@ def test_oxipng_deflates_the_pages_png_losslessly(page: Page, server: str, tmp_p
 
 def test_oxipng_failing_to_load_leaves_the_engines_png(page: Page, server: str,
                                                        tmp_path: Path) -> None:
-    page.context.route("**/codecs/jsquash-oxipng/*.wasm",
-                       lambda route: route.fulfill(status=404, body=""))
-    page.goto(server)
-    wait_for_engine(page)
-    data = process_and_download(page, PNG, tmp_path / "out.png", timeout_ms=60_000)
+    data, _ = process_with_codec_blocked(page, server, "jsquash-oxipng", PNG,
+                                         tmp_path / "out.png")
     assert upright_pixels(data) == upright_pixels(PNG.read_bytes())
     report = row_report(page)
     expect(report).to_contain_text("Encoded by Pillow (zlib) + localpix filters.")
@@ -113,12 +120,8 @@ def test_webp_is_encoded_by_the_wasm_libwebp_simd_build(page: Page, server: str,
 
 def test_webp_falls_back_to_pillow_when_its_wasm_does_not_load(page: Page, server: str,
                                                                tmp_path: Path) -> None:
-    page.context.route("**/codecs/jsquash-webp/*.wasm",
-                       lambda route: route.fulfill(status=404, body=""))
-    page.goto(server)
-    wait_for_engine(page)
-    page.locator("#format").select_option("webp")
-    data = process_and_download(page, PHOTO, tmp_path / "out.webp", timeout_ms=60_000)
+    data, _ = process_with_codec_blocked(page, server, "jsquash-webp", PHOTO,
+                                         tmp_path / "out.webp", "webp")
     with Image.open(io.BytesIO(data)) as image:
         image.load()
         assert image.format == "WEBP"
