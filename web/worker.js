@@ -211,6 +211,8 @@ const SNAPSHOT_IMPORTS = [
   "json", "dataclasses", "xml.etree.ElementTree", "decimal", "fractions", "base64", "numbers",
   "tarfile", "csv", "datetime", "calendar", "email.message", "email.utils", "email.header",
   "importlib.metadata", "encodings.cp437",
+  // ... and what micropip, Pillow and numpy import of it beyond those.
+  "__future__", "pickle", "hashlib", "html.parser", "platform", "sysconfig", "ctypes",
 ];
 
 function fetchOk(url) {
