@@ -97,6 +97,12 @@ def test_single_file_works_from_disk_with_no_network(
     print(f"\nsingle file: {copy.stat().st_size / 1e6:.1f} MB, "
           f"file:// open -> engine ready {seconds:.1f} s")
     process_photo(page, tmp_path)
+    # The wasm codecs load in the single file's workers too (started from blob: URLs, which once
+    # left the Emscripten codecs without a base URL and silently fell back to Pillow).
+    photo = row(page, PHOTO.name)
+    photo.locator("details.file-report summary").click()
+    expect(photo.locator(".file-report")).to_contain_text(
+        "Encoded by mozjpeg (wasm, @jsquash/jpeg)")
     # An iPhone photo too: the HEIC decoder is embedded like the rest (web/decoders.js).
     page.locator("#file").set_input_files(CORPUS / "modern" / "meta.heic")
     heic = row(page, "meta.heic")
