@@ -33,9 +33,7 @@ BOOT_ID = "localpix-worker-boot"
 # dist/ files the engine worker never needs: the page itself (inlined instead), this output,
 # and what only the served app uses (service worker, manifest, icons).
 NOT_FOR_WORKER_SUFFIXES = (".html", ".css", ".webmanifest", ".svg", ".png", ".ico")
-# The bytecode only speeds up a repeat visit served by the service worker, which the single file
-# has none of; it would add 1.5 MB to the file.
-NOT_FOR_WORKER_NAMES = {"sw.js", "precache.js", "pyodide/bytecode.zip"}
+NOT_FOR_WORKER_NAMES = {"sw.js", "precache.js"}
 NOT_FOR_WORKER_DIRS = {"icons", "singlefile"}
 
 SCRIPT_RE = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.S | re.I)

@@ -195,8 +195,6 @@ function crc32(bytes) {
 //   after the boot);
 // - Python itself starts from a memory snapshot of an already initialised interpreter when this
 //   browser has one for this very build (made on the first visit, kept in Cache Storage);
-// - on a repeat visit, the bytecode of those wheels and the engine's from the offline copy
-//   (scripts/bytecode.js): their imports compile nothing;
 // - micropip installs the engine wheel from the bytes already fetched (emfs:, deps=False: it
 //   must never ask an index);
 // - numpy (3 MB) is fetched after those, so it never shares the link with what "ready" waits
@@ -233,21 +231,6 @@ async function fetchWheel(path, sha256) {
   const bytes = await (await fetchOk(new URL(path, BASE))).arrayBuffer();
   if (await sha256Hex(bytes) !== sha256) throw new Error(`${path} is not the file this build shipped`);
   return new Uint8Array(bytes);
-}
-
-/** The wheels' bytecode if this device's offline copy already holds it (a repeat visit), else
- *  null: it is never fetched, a first visit compiles rather than download 1.1 MB more. */
-async function storedBytecode(info) {
-  const [[path, sha256] = []] = Object.entries(info.bytecode || {});
-  if (!path || self.LOCALPIX_BASE || typeof caches === "undefined") return null;
-  try {
-    const response = await caches.match(new URL(path, BASE).href);
-    if (!response) return null;
-    const bytes = await response.arrayBuffer();
-    return await sha256Hex(bytes) === sha256 ? new Uint8Array(bytes) : null;
-  } catch {
-    return null;
-  }
 }
 
 /** Resolves once Pyodide's own large downloads (its wasm and standard library) have arrived, or
@@ -381,16 +364,11 @@ async function startEngine() {
   const loadWheels = coreIn.then(() => fetchAll(Object.entries(info.load)));
   const lazyWheels = loadWheels.then(() => fetchAll(lazy), () => fetchAll(lazy));
   [engineWheel, loadWheels, lazyWheels].forEach((promise) => promise.catch(() => {})); // awaited below
-  const bytecode = storedBytecode(info);
   const pyodide = await python;
   engineModule = pyodide._module;
   mark("python");
   post({ type: "status", text: "Starting the compressor…" });
-  const extractDir = pyodide.runPython("import site; site.getsitepackages()[0]");
-  for (const bytes of await loadWheels) pyodide.unpackArchive(bytes, "wheel", { extractDir });
-  const compiled = await bytecode;
-  if (compiled) pyodide.unpackArchive(compiled, "zip", { extractDir });
-  phases.bytecode = Boolean(compiled);
+  for (const bytes of await loadWheels) pyodide.unpackArchive(bytes, "wheel");
   mark("packages");
   post({ type: "status", text: "Starting the compressor… almost ready" });
   const wheelPath = `/tmp/${info.engine_wheel.split("/").pop()}`;
@@ -417,7 +395,7 @@ async function startEngine() {
   let lazyUnpacked = null;
   const unpackLazy = () => {
     lazyUnpacked = lazyUnpacked || lazyWheels.then((wheels) => {
-      for (const bytes of wheels) pyodide.unpackArchive(bytes, "wheel", { extractDir });
+      for (const bytes of wheels) pyodide.unpackArchive(bytes, "wheel");
       pyodide.runPython("import importlib\nimportlib.invalidate_caches()");
     }).catch((error) => {
       // The jobs that need them say so (an import error on their row); the others still run.

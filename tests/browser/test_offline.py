@@ -4,7 +4,6 @@ app, once visited, works again with the network off (service worker)."""
 from __future__ import annotations
 
 import io
-import json
 import re
 import shutil
 import subprocess
@@ -135,8 +134,6 @@ def test_after_one_visit_the_app_works_with_the_network_off(
     }""")
     page.goto(server)
     wait_for_engine(page)
-    # A first visit compiles the engine's modules: the bytecode is never downloaded for it.
-    assert engine_phases(page)["bytecode"] is False
     # The service worker has cached every file and serves this page.
     page.locator("body[data-offline='ready']").wait_for(timeout=ENGINE_START_TIMEOUT_MS)
     version = page.locator("body").get_attribute("data-offline-version")
@@ -160,8 +157,6 @@ def test_after_one_visit_the_app_works_with_the_network_off(
     page.locator("body[data-offline='ready']").wait_for(timeout=60_000)
     # Offline too, Python started from the snapshot the first visit stored.
     assert page.locator("body").get_attribute("data-engine-snapshot") == "loaded"
-    # ... and imported the bytecode the offline copy holds (the photo below runs on it).
-    assert engine_phases(page)["bytecode"] is True
     process_photo(page, tmp_path)
 
     # Offline, everything the page and its workers asked for came from the service worker.
@@ -203,7 +198,3 @@ def test_the_served_app_is_installable(
         assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
     finally:
         context.close()
-
-
-def engine_phases(page: Page) -> dict:
-    return json.loads(page.locator("body").get_attribute("data-engine-phases") or "{}")
