@@ -48,11 +48,19 @@ def test_build_ships_the_official_wheels_and_a_trimmed_lock(runtime_copy: Path,
     assert official["packages"]["pillow"]["file_name"] == PILLOW
     # Every file the page loads is in dist/, referenced relatively (works from any sub-path).
     info = json.loads((dist / "build-info.json").read_text())
-    # The worker loads Pillow and micropip (which installs the engine wheel) as packages and
-    # only unpacks numpy (imported on first use).
-    assert sorted(info["load"]) == ["micropip", "packaging", "pillow"]
-    assert info["lazy"] == {"numpy": f"pyodide/{shipped_lock['packages']['numpy']['file_name']}"}
-    assert (dist / info["lazy"]["numpy"]).is_file()
+    # The worker unpacks Pillow, micropip (which installs the engine wheel) and packaging before
+    # "ready", numpy after; each checked against the official lock's sha256.
+    def wheels(*names: str) -> dict[str, str]:
+        return {f"pyodide/{shipped_lock['packages'][n]['file_name']}":
+                shipped_lock["packages"][n]["sha256"] for n in names}
+
+    assert info["load"] == wheels("micropip", "packaging", "pillow")
+    assert info["lazy"] == wheels("numpy")
+    # The trimmed standard library.
+    with zipfile.ZipFile(dist / "pyodide" / "python_stdlib.zip") as stdlib:
+        modules = set(stdlib.namelist())
+    assert "json/__init__.py" in modules and "email/message.py" in modules
+    assert "unittest/__init__.py" not in modules and "encodings/cp1250.py" not in modules
     # The build id keys the worker's Python snapshot: it follows what the page runs.
     assert len(info["build"]) == 16 and int(info["build"], 16) >= 0
     with zipfile.ZipFile(dist / info["engine_wheel"]) as engine:
