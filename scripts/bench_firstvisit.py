@@ -9,7 +9,9 @@ headers) behind one shared link of RATE Mbit/s with LATENCY ms added to every re
 Chromium profile loads the page: time from navigation to "Engine ready", to the first progress
 shown, the bytes the server sent before ready (page, workers, service worker) and after it until
 the offline copy is complete, files sent more than once; then the same profile reloads (the
-repeat visit) with its worker's start-up phases. Reported, never asserted.
+repeat visit) with its worker's start-up phases. Then each build's single file
+(dist/localpix.html), copied alone into an empty folder, is opened from file:// in a fresh profile:
+its size and the time to "Engine ready". Reported, never asserted.
 """
 
 from __future__ import annotations
@@ -174,6 +176,26 @@ def run_one(dist: Path, mbit: float, latency_ms: float) -> dict:
     }
 
 
+def run_singlefile(dist: Path) -> dict:
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryDirectory() as profile, \
+            sync_playwright() as pw:
+        copy = Path(folder) / "localpix.html"
+        shutil.copy2(dist / "localpix.html", copy)
+        context = pw.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"])
+        context.add_init_script(WATCH)
+        page = context.pages[0] if context.pages else context.new_page()
+        ready = visit(page, copy.as_uri(), Link(0, 0))
+        context.close()
+    return {"size_mb": (dist / "localpix.html").stat().st_size / 1e6, "ready_s": ready["ready_s"]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -181,6 +203,8 @@ def main() -> None:
     parser.add_argument("--link", action="append", default=[], metavar="MBIT:LATENCY_MS")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--single-file-only", action="store_true",
+                        help="skip the served visits: only open each build's single file")
     args = parser.parse_args()
     if not args.dist:
         import subprocess
@@ -189,7 +213,7 @@ def main() -> None:
         args.dist = [f"this={ROOT / 'dist'}"]
     links = [tuple(float(x) for x in spec.split(":")) for spec in args.link or ["20:40", "5:80"]]
     results = []
-    for mbit, latency in links:
+    for mbit, latency in [] if args.single_file_only else links:
         for _ in range(args.runs):
             for spec in args.dist:  # builds interleaved: each pair sees the same machine load
                 label, _, path = spec.partition("=")
@@ -197,8 +221,9 @@ def main() -> None:
                 row.update(build=label, link=f"{mbit:g} Mbit/{latency:g} ms")
                 results.append(row)
                 print(json.dumps(row), file=sys.stderr, flush=True)
-    print(f"{'link':<16}{'build':<10}{'ready s':>8}{'progress s':>11}{'MB<ready':>9}"
-          f"{'MB>ready':>9}{'twice':>6}{'repeat s':>9}{'repeat MB':>10}")
+    if results:
+        print(f"{'link':<16}{'build':<10}{'ready s':>8}{'progress s':>11}{'MB<ready':>9}"
+              f"{'MB>ready':>9}{'twice':>6}{'repeat s':>9}{'repeat MB':>10}")
     for r in results:
         progress = f"{r['first_progress_s']:.2f}" if r["first_progress_s"] is not None else "-"
         print(f"{r['link']:<16}{r['build']:<10}{r['first_ready_s']:>8.2f}{progress:>11}"
@@ -206,8 +231,19 @@ def main() -> None:
               f"{len(r['twice']):>6}{r['repeat_ready_s']:>9.2f}{r['repeat_bytes'] / 1e6:>10.2f}")
     for r in results:
         print(f"{r['link']} {r['build']}: first {r['first_phases']}; repeat {r['repeat_phases']}")
+    single = []
+    for _ in range(args.runs):
+        for spec in args.dist:
+            label, _, path = spec.partition("=")
+            row = run_singlefile(Path(path))
+            row.update(build=label)
+            single.append(row)
+            print(json.dumps(row), file=sys.stderr, flush=True)
+    print(f"\n{'single file':<16}{'build':<10}{'MB':>8}{'ready s':>9}")
+    for r in single:
+        print(f"{'file://':<16}{r['build']:<10}{r['size_mb']:>8.2f}{r['ready_s']:>9.2f}")
     if args.json:
-        args.json.write_text(json.dumps(results, indent=1))
+        args.json.write_text(json.dumps({"visits": results, "single_file": single}, indent=1))
 
 
 if __name__ == "__main__":

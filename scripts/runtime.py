@@ -26,6 +26,7 @@ RUNTIME_DIR = Path(os.environ.get("LOCALPIX_RUNTIME_DIR", ROOT / "build" / "runt
 PYODIDE_DIR = RUNTIME_DIR / "pyodide"
 WHEELS_DIR = RUNTIME_DIR / "wheels"
 DECODERS_DIR = RUNTIME_DIR / "decoders"
+SINGLEFILE_DIR = RUNTIME_DIR / "singlefile"
 # Downloads shared between clones (CI runs in a fresh clone each time).
 CACHE_DIR = Path(os.environ.get("LOCALPIX_CACHE", Path.home() / ".cache" / "localpix"))
 
@@ -63,6 +64,7 @@ class Pins:
     pyodide_lazy_packages: tuple[str, ...]
     debian_packages: tuple[str, ...]
     page_decoders_npm: tuple[tuple[str, str], ...]  # ("libheif-js@1.23.2", "sha512-...")
+    singlefile_npm: tuple[tuple[str, str], ...]
 
     @property
     def pyodide_version(self) -> str:
@@ -80,6 +82,7 @@ def load_pins() -> Pins:
         pyodide_lazy_packages=tuple(pins.get("pyodide_lazy_packages", ())),
         debian_packages=tuple(pins["debian_packages"]),
         page_decoders_npm=tuple(pins.get("page_decoders_npm", {}).items()),
+        singlefile_npm=tuple(pins.get("singlefile_npm", {}).items()),
     )
 
 
@@ -236,11 +239,35 @@ def fetch_page_decoders(pins: Pins) -> None:
     marker.write_text(wanted)
 
 
+# What the single-file build takes from its packages: {package: {file in the package: name}}.
+SINGLEFILE_FILES = {
+    "xz-decompress": {"dist/package/xz-decompress.min.js": "xz-decompress.min.js"},
+}
+
+
+def fetch_singlefile_parts(pins: Pins) -> Path:
+    """The single-file build's own packages -> build/runtime/singlefile (never in dist/)."""
+    marker = SINGLEFILE_DIR / ".versions"
+    wanted = json.dumps(pins.singlefile_npm)
+    if not (marker.is_file() and marker.read_text() == wanted):
+        if SINGLEFILE_DIR.exists():
+            shutil.rmtree(SINGLEFILE_DIR)
+        SINGLEFILE_DIR.mkdir(parents=True)
+        for spec, integrity in pins.singlefile_npm:
+            with tarfile.open(npm_tarball(spec, integrity)) as tar:
+                for inner, name in SINGLEFILE_FILES[spec.rsplit("@", 1)[0]].items():
+                    with tar.extractfile(f"package/{inner}") as src:
+                        (SINGLEFILE_DIR / name).write_bytes(src.read())
+        marker.write_text(wanted)
+    return SINGLEFILE_DIR
+
+
 def fetch(pins: Pins | None = None) -> None:
     pins = pins or load_pins()
     fetch_pyodide(pins)
     fetch_wheels(pins)
     fetch_page_decoders(pins)
+    fetch_singlefile_parts(pins)
     lock = load_lock()
     for name in packages_to_ship(lock, pins.pyodide_packages):
         verify_wheel(WHEELS_DIR / lock["packages"][name]["file_name"], lock)

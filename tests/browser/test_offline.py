@@ -72,6 +72,34 @@ def process_photo(page: Page, tmp_path: Path) -> bytes:
     return data
 
 
+def damaged_copy(original: bytes, how: str) -> bytes:
+    if how == "read-as-utf-8":  # as if an editor or a browser override re-declared it
+        declared = b'<meta charset="windows-1252">'
+        assert declared in original[:1024]
+        return original.replace(declared, b'<meta charset="utf-8">', 1)
+    # One flipped byte deep inside the embedded wasm (not an escape, not a block's end).
+    start = original.index(b'data-path="pyodide/pyodide.asm.wasm"')
+    at = next(i for i in range(start + 400_000, start + 500_000)
+              if original[i] not in b"<=\r\0" and original[i] ^ 0x55 not in b"<=\r\0")
+    return original[:at] + bytes([original[at] ^ 0x55]) + original[at + 1:]
+
+
+@pytest.mark.parametrize("how, says", [
+    ("read-as-utf-8", "reads as UTF-8, not windows-1252"),
+    ("flipped-byte", "pyodide/pyodide.asm.wasm is damaged in this copy"),
+])
+def test_a_damaged_single_file_says_so(
+    dist: Path, page: Page, tmp_path: Path, how: str, says: str,
+) -> None:
+    copy = tmp_path / "localpix.html"
+    copy.write_bytes(damaged_copy((dist / "localpix.html").read_bytes(), how))
+    page.goto(copy.as_uri())
+    page.locator("body:not([data-engine='loading'])").wait_for(timeout=ENGINE_START_TIMEOUT_MS)
+    assert page.locator("body").get_attribute("data-engine") == "error"
+    expect(page.locator("#engine-status")).to_contain_text(says)
+    expect(page.locator("#engine-status")).to_contain_text("download the single file again")
+
+
 def test_single_file_works_from_disk_with_no_network(
     dist: Path, context: BrowserContext, page: Page, proxy: LoggingProxy, traffic: PageTraffic,
     tmp_path: Path,

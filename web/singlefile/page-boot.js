@@ -20,22 +20,29 @@
 
   function assets() {
     if (!embedded) {
+      // The asset blocks are bytes read as windows-1252 characters (scripts/singlefile.py): read
+      // any other way (a browser override, a re-saved copy) they are not the bytes built. The
+      // worker is started anyway and reports this, so the page says it the usual way.
+      const problem = document.characterSet.toLowerCase() === "windows-1252" ? null
+        : `this copy of localpix.html reads as ${document.characterSet}, not windows-1252, so `
+          + "its embedded engine is damaged: download the single file again";
       const files = {};
       for (const block of document.querySelectorAll('script[type="application/x-localpix-asset"]')) {
         files[block.dataset.path] = block.textContent;
       }
       const boot = document.getElementById("localpix-worker-boot").textContent;
       bootUrl = URL.createObjectURL(new Blob([boot], { type: "text/javascript" }));
-      embedded = { files, bootUrl: policy.createScriptURL(bootUrl) };
+      embedded = { files, boot, problem, bootUrl: policy.createScriptURL(bootUrl) };
     }
     return embedded;
   }
 
   function createWorker(options = {}) {
-    const { files, bootUrl } = assets();
+    const { files, boot, problem, bootUrl } = assets();
     const worker = new Worker(bootUrl, { name: options.name || "localpix-engine" });
-    // Posted before anything the app sends, so it is the first message the worker sees.
-    worker.postMessage({ type: "localpix-singlefile-assets", base: BASE, files });
+    // Posted before anything the app sends, so it is the first message the worker sees; `boot`
+    // is for its decoder thread (the same script in its other role).
+    worker.postMessage({ type: "localpix-singlefile-assets", base: BASE, files, boot, problem });
     return worker;
   }
 
