@@ -134,6 +134,16 @@ def visit(page, url: str | None, link: Link) -> dict:  # type: ignore[no-untyped
             "at_ready": at_ready, "phases": phases}
 
 
+def fresh_browser(pw, profile: str):  # type: ignore[no-untyped-def]
+    """Chromium on the empty profile folder `profile`, watching for "ready"; (context, page)."""
+    context = pw.chromium.launch_persistent_context(
+        profile, executable_path=CHROMIUM, headless=True,
+        args=["--no-sandbox", "--disable-background-networking",
+              "--disable-component-update", "--disable-sync"])
+    context.add_init_script(WATCH)
+    return context, context.pages[0] if context.pages else context.new_page()
+
+
 def run_one(dist: Path, mbit: float, latency_ms: float) -> dict:
     from playwright.sync_api import sync_playwright
 
@@ -146,12 +156,7 @@ def run_one(dist: Path, mbit: float, latency_ms: float) -> dict:
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     try:
         with tempfile.TemporaryDirectory() as profile, sync_playwright() as pw:
-            context = pw.chromium.launch_persistent_context(
-                profile, executable_path=CHROMIUM, headless=True,
-                args=["--no-sandbox", "--disable-background-networking",
-                      "--disable-component-update", "--disable-sync"])
-            context.add_init_script(WATCH)
-            page = context.pages[0] if context.pages else context.new_page()
+            context, page = fresh_browser(pw, profile)
             first = visit(page, url, link)
             page.locator("body[data-offline='ready']").wait_for(timeout=TIMEOUT_MS)
             time.sleep(0.5)
@@ -185,12 +190,7 @@ def run_singlefile(dist: Path) -> dict:
             sync_playwright() as pw:
         copy = Path(folder) / "localpix.html"
         shutil.copy2(dist / "localpix.html", copy)
-        context = pw.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync"])
-        context.add_init_script(WATCH)
-        page = context.pages[0] if context.pages else context.new_page()
+        context, page = fresh_browser(pw, profile)
         ready = visit(page, copy.as_uri(), Link(0, 0))
         context.close()
     return {"size_mb": (dist / "localpix.html").stat().st_size / 1e6, "ready_s": ready["ready_s"]}

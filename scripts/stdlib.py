@@ -52,15 +52,18 @@ def module_name(member: str) -> str:
     return stem.removesuffix("/__init__").replace("/", ".")
 
 
-def trim(source: Path, target: Path) -> tuple[int, int]:
-    """Write `source` (Pyodide's stdlib zip) to `target` without the removed modules; returns
-    the bytes of both."""
+def is_removed_member(member: str) -> bool:
+    """A module's source by its module name; any other file (data) by its top-level package."""
+    if member.endswith(".py"):
+        return is_removed(module_name(member))
+    return member.split("/")[0] in REMOVED_MODULES
+
+
+def trim(source: Path, target: Path) -> None:
+    """Write `source` (Pyodide's stdlib zip) to `target` without the removed modules."""
     with zipfile.ZipFile(source) as zin, zipfile.ZipFile(
             target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zout:
         for info in zin.infolist():
-            if info.filename.endswith(".py") and is_removed(module_name(info.filename)):
-                continue
-            if not info.filename.endswith(".py") and info.filename.split("/")[0] in REMOVED_MODULES:
-                continue
-            zout.writestr(info, zin.read(info), compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
-    return source.stat().st_size, target.stat().st_size
+            if not is_removed_member(info.filename):
+                zout.writestr(info, zin.read(info), compress_type=zipfile.ZIP_DEFLATED,
+                              compresslevel=9)

@@ -344,11 +344,12 @@ async function startEngine() {
   const mark = (name) => { phases[name] = Math.round(performance.now() - started); };
   post({ type: "status", text: "Preparing the compressor…" });
   const info = await (await fetchOk(new URL("build-info.json", BASE))).json();
-  const lazy = Object.entries(info.lazy || {});
+  const lazyShas = info.lazy || {};
+  const lazy = Object.entries(lazyShas);
   if (staging) {
     // What "ready" waits for: the lazy wheels come after it.
     download.total = Object.entries(info.download || {})
-      .filter(([path]) => !(path in (info.lazy || {}))).reduce((a, [, size]) => a + size, 0);
+      .filter(([path]) => !(path in lazyShas)).reduce((a, [, size]) => a + size, 0);
     download.postedAt = performance.now();
     post({ type: "progress", received: Math.min(download.received, download.total), total: download.total });
   }
@@ -536,20 +537,21 @@ self.onmessage = async (event) => {
     return;
   }
   let output;
+  let response; // the engine's JSON answer, parsed once; its bytes are taken below
   try {
     const bytes = new Uint8Array(message.bytes);
     const request = { ...message.request, name: message.name };
     request.codecs = await codecsForJob(ready, bytes, request);
     output = process(bytes, JSON.stringify(request));
-    const asked = JSON.parse(output.get(1)); // the response alone: its bytes are not needed yet
-    const decode = asked.ok ? null : asked.decode;
+    response = JSON.parse(output.get(1));
+    const decode = response.ok ? null : response.decode;
     if (decode) {
       // Nothing in Pyodide decodes this format: decode it here, send the pixels after the file.
       output.destroy();
       output = null;
       const decoded = await self.localpixDecoders.decode(decode, bytes);
       if (decoded.error) {
-        fail("UnsupportedFormatError", `This ${asked.label} image cannot be compressed in this ` +
+        fail("UnsupportedFormatError", `This ${response.label} image cannot be compressed in this ` +
              `browser: ${decoded.error}. 'Strip only' still removes its metadata without ` +
              "decoding it.");
         return;
@@ -560,6 +562,7 @@ self.onmessage = async (event) => {
       request.decoded = { format: decoded.format, width: decoded.width, height: decoded.height,
                           file_size: bytes.length };
       output = process(input, JSON.stringify(request));
+      response = JSON.parse(output.get(1));
     }
   } catch (error) {
     // The bridge never raises; landing here means Pyodide itself failed (out of memory, abort).
@@ -569,8 +572,7 @@ self.onmessage = async (event) => {
   }
   try {
     // depth 2: the tuple and the bytes inside it both become JS values (bytes -> Uint8Array).
-    const [data, responseJson] = output.toJs({ depth: 2 });
-    const response = JSON.parse(responseJson);
+    const [data] = output.toJs({ depth: 2 });
     const bytes = response.ok ? data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) : null;
     const crc = bytes ? crc32(new Uint8Array(bytes)) : null;
     // Python's heap ran out (a MemoryError, answered in words by the bridge): this engine's
