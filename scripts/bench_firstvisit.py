@@ -11,7 +11,7 @@ shown, the bytes the server sent before ready (page, workers, service worker) an
 the offline copy is complete, files sent more than once; then the same profile reloads (the
 repeat visit) with its worker's start-up phases. Then each build's single file
 (dist/localpix.html), copied alone into an empty folder, is opened from file:// in a fresh profile:
-its size and the time to "Engine ready". Reported, never asserted.
+its size and the time to "Engine ready". JSON to bench-results/. Reported, never asserted.
 """
 
 from __future__ import annotations
@@ -242,8 +242,10 @@ def main() -> None:
     print(f"\n{'single file':<16}{'build':<10}{'MB':>8}{'ready s':>9}")
     for r in single:
         print(f"{'file://':<16}{r['build']:<10}{r['size_mb']:>8.2f}{r['ready_s']:>9.2f}")
-    if args.json:
-        args.json.write_text(json.dumps({"visits": results, "single_file": single}, indent=1))
+    path = args.json or ROOT / "bench-results" / f"firstvisit-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps({"visits": results, "single_file": single}, indent=1))
+    print(f"\n(JSON: {path})")
 
 
 if __name__ == "__main__":
