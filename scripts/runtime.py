@@ -17,6 +17,7 @@ import sys
 import tarfile
 import tomllib
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -218,25 +219,35 @@ def classic_script(module_source: str, global_name: str) -> str:
     return text
 
 
+def unpack_npm_files(target: Path, pinned: tuple[tuple[str, str], ...],
+                     wanted: dict[str, dict[str, str]],
+                     convert: Callable[[str, bytes], bytes] = lambda name, data: data) -> None:
+    """From each pinned npm package (spec, integrity), the files `wanted[package]` lists
+    ({file in the package: name}) into `target`, through `convert(name, bytes)`. Done again only
+    when the pins change (a marker in `target` records them)."""
+    marker = target / ".versions"
+    pins_text = json.dumps(pinned)
+    if marker.is_file() and marker.read_text() == pins_text:
+        return
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    for spec, integrity in pinned:
+        with tarfile.open(npm_tarball(spec, integrity)) as tar:
+            for inner, name in wanted[spec.rsplit("@", 1)[0]].items():
+                with tar.extractfile(f"package/{inner}") as src:
+                    (target / name).write_bytes(convert(name, src.read()))
+    marker.write_text(pins_text)
+
+
 def fetch_page_decoders(pins: Pins) -> None:
     """The page's decoder packages -> build/runtime/decoders (only the files dist/ ships)."""
-    marker = DECODERS_DIR / ".versions"
-    wanted = json.dumps(pins.page_decoders_npm)
-    if marker.is_file() and marker.read_text() == wanted:
-        return
-    if DECODERS_DIR.exists():
-        shutil.rmtree(DECODERS_DIR)
-    DECODERS_DIR.mkdir(parents=True)
-    for spec, integrity in pins.page_decoders_npm:
-        files = DECODER_FILES[spec.rsplit("@", 1)[0]]
-        with tarfile.open(npm_tarball(spec, integrity)) as tar:
-            for inner, name in files.items():
-                with tar.extractfile(f"package/{inner}") as src:
-                    data = src.read()
-                if name == "jxl_dec.js":
-                    data = classic_script(data.decode(), "localpixJxlDecoder").encode()
-                (DECODERS_DIR / name).write_bytes(data)
-    marker.write_text(wanted)
+    def convert(name: str, data: bytes) -> bytes:
+        if name == "jxl_dec.js":
+            return classic_script(data.decode(), "localpixJxlDecoder").encode()
+        return data
+
+    unpack_npm_files(DECODERS_DIR, pins.page_decoders_npm, DECODER_FILES, convert)
 
 
 # What the single-file build takes from its packages: {package: {file in the package: name}}.
@@ -247,18 +258,7 @@ SINGLEFILE_FILES = {
 
 def fetch_singlefile_parts(pins: Pins) -> Path:
     """The single-file build's own packages -> build/runtime/singlefile (never in dist/)."""
-    marker = SINGLEFILE_DIR / ".versions"
-    wanted = json.dumps(pins.singlefile_npm)
-    if not (marker.is_file() and marker.read_text() == wanted):
-        if SINGLEFILE_DIR.exists():
-            shutil.rmtree(SINGLEFILE_DIR)
-        SINGLEFILE_DIR.mkdir(parents=True)
-        for spec, integrity in pins.singlefile_npm:
-            with tarfile.open(npm_tarball(spec, integrity)) as tar:
-                for inner, name in SINGLEFILE_FILES[spec.rsplit("@", 1)[0]].items():
-                    with tar.extractfile(f"package/{inner}") as src:
-                        (SINGLEFILE_DIR / name).write_bytes(src.read())
-        marker.write_text(wanted)
+    unpack_npm_files(SINGLEFILE_DIR, pins.singlefile_npm, SINGLEFILE_FILES)
     return SINGLEFILE_DIR
 
 
