@@ -17,8 +17,6 @@ PRECACHE_SCRIPT = "precache.js"
 NOT_PRECACHED = {"sw.js", PRECACHE_SCRIPT, singlefile.OUTPUT_NAME}
 # Loaded by the engine worker (importScripts, fetch) rather than by the page.
 ENGINE_FILES = {"worker.js", "decoders.js", "build-info.json"}
-# The host's copies of the files (scripts/build), never the app's: served in their stead.
-PRECOMPRESSED = {".br", ".gz"}
 ICON_SIZES = (192, 512)
 ACCENT = (37, 99, 235)  # --accent in style.css; the same drawing as web/icons/icon.svg
 
@@ -69,7 +67,8 @@ def write_precache(dist: Path) -> dict:
     files = {}
     for path in sorted(dist.rglob("*")):
         rel = path.relative_to(dist).as_posix()
-        if path.is_file() and rel not in NOT_PRECACHED and path.suffix not in PRECOMPRESSED:
+        if (path.is_file() and rel not in NOT_PRECACHED
+                and path.suffix not in singlefile.PRECOMPRESSED):
             files[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
     version = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:16]
     # The engine worker's files: on a first visit the worker downloads them itself (and hands

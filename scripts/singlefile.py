@@ -51,13 +51,18 @@ BOOT_ID = "localpix-worker-boot"
 NOT_FOR_WORKER_SUFFIXES = (".html", ".css", ".webmanifest", ".svg", ".png", ".ico")
 NOT_FOR_WORKER_NAMES = {"sw.js", "precache.js"}
 NOT_FOR_WORKER_DIRS = {"icons", "singlefile"}
-# The host's precompressed copies (scripts/build), if this runs after they exist.
-NOT_FOR_WORKER_COPIES = (".br", ".gz")
+# The host's precompressed copies (scripts/build): never the app's own files.
+PRECOMPRESSED = (".br", ".gz")
+# How the data blocks hold bytes, for this build and the boot scripts alike (they get it as
+# LOCALPIX_BLOCK_FORMAT): the page's charset, one character per byte; the escape byte, followed
+# by the escaped byte + shift (mod 256).
+BLOCK_FORMAT = {"charset": "windows-1252", "escape": 0x3D, "shift": 64}
+BLOCK_FORMAT_TOKEN = "LOCALPIX_BLOCK_FORMAT"
+PAGE_CHARSET = BLOCK_FORMAT["charset"]
+ESCAPE = bytes([BLOCK_FORMAT["escape"]])
 # Inside a <script> data block the HTML parser turns NUL into U+FFFD and CR into LF, and '<' may
-# start "</script>"; "=" is the escape. Each is written as "=" followed by the byte + 64 (mod 256).
-ESCAPE = b"="
-ESCAPES = (b"=", b"\0", b"\r", b"<")  # "=" first: the escapes added later are not re-escaped
-PAGE_CHARSET = "windows-1252"
+# start "</script>". The escape first: the escapes added later are not escaped again.
+ESCAPES = (ESCAPE, b"\0", b"\r", b"<")
 CHARSET_RE = re.compile(r"""<meta\s+charset\s*=\s*["']?utf-8["']?\s*/?>""", re.I)
 ARCHIVE_SUFFIXES = (".whl", ".zip")
 ASSETS_MARK = "<!--localpix-assets-->"  # where the asset blocks go (the page's comments are gone)
@@ -149,7 +154,7 @@ def inline_css(dist: Path, css_path: Path) -> str:
 def block_text(data: bytes) -> bytes:
     """`data` as the characters of a data block (the page is windows-1252: one byte each)."""
     for byte in ESCAPES:
-        data = data.replace(byte, ESCAPE + bytes([(byte[0] + 64) % 256]))
+        data = data.replace(byte, ESCAPE + bytes([(byte[0] + BLOCK_FORMAT["shift"]) % 256]))
     return data
 
 
@@ -158,7 +163,7 @@ def unblock_text(text: bytes) -> bytes:
     out, i = bytearray(), 0
     while (j := text.find(ESCAPE, i)) >= 0:
         out += text[i:j]
-        out.append((text[j + 1] - 64) % 256)
+        out.append((text[j + 1] - BLOCK_FORMAT["shift"]) % 256)
         i = j + 2
     return bytes(out + text[i:])
 
@@ -186,7 +191,7 @@ def worker_assets(dist: Path) -> list[Path]:
     for path in sorted(dist.rglob("*")):
         rel = path.relative_to(dist)
         if (not path.is_file() or path.suffix in NOT_FOR_WORKER_SUFFIXES
-                or path.suffix in NOT_FOR_WORKER_COPIES
+                or path.suffix in PRECOMPRESSED
                 or rel.as_posix() in NOT_FOR_WORKER_NAMES or rel.parts[0] in NOT_FOR_WORKER_DIRS):
             continue
         assets.append(path)
@@ -223,11 +228,18 @@ def asset_blocks(files: dict[str, bytes]) -> list[bytes]:
             for (name, data), xz_data in zip(files.items(), packed, strict=True)]
 
 
+def boot_script(name: str) -> str:
+    """web/singlefile/`name` with BLOCK_FORMAT written in where it names it."""
+    text = (BOOT_DIR / name).read_text()
+    if text.count(BLOCK_FORMAT_TOKEN) != 1:
+        raise SingleFileRefused(f"{name} must read {BLOCK_FORMAT_TOKEN} exactly once")
+    return text.replace(BLOCK_FORMAT_TOKEN, json.dumps(BLOCK_FORMAT))
+
+
 def worker_boot_text() -> str:
     """worker-boot.js after its xz decoder (a UMD script: it sets self["xz-decompress"])."""
     decoder = runtime.fetch_singlefile_parts(runtime.load_pins()) / "xz-decompress.min.js"
-    return inline_text(decoder.read_text() + "\n" + (BOOT_DIR / "worker-boot.js").read_text(),
-                       "script")
+    return inline_text(decoder.read_text() + "\n" + boot_script("worker-boot.js"), "script")
 
 
 def build(dist: Path) -> Path:
@@ -308,7 +320,7 @@ def build(dist: Path) -> Path:
                                 "first 1024 bytes (the single file re-declares it)")
     page = page[:charset.start()] + f'<meta charset="{PAGE_CHARSET}">' + page[charset.end():]
 
-    page_boot = inline_text((BOOT_DIR / "page-boot.js").read_text(), "script")
+    page_boot = inline_text(boot_script("page-boot.js"), "script")
     tail = [f'<script type="text/plain" id="{BOOT_ID}">{worker_boot_text()}</script>\n']
     executed = [page_boot]
     tail.append(f"<script>{page_boot}</script>\n")

@@ -7,6 +7,7 @@
 (() => {
   // Never resolved: the worker answers every request under it from memory.
   const BASE = "https://localpix.invalid/";
+  const FORMAT = LOCALPIX_BLOCK_FORMAT; // written in by scripts/singlefile.py
   let embedded = null;
 
   // Trusted Types: the one script this page makes itself (the worker's boot, as a Blob).
@@ -23,8 +24,8 @@
       // The asset blocks are bytes read as windows-1252 characters (scripts/singlefile.py): read
       // any other way (a browser override, a re-saved copy) they are not the bytes built. The
       // worker is started anyway and reports this, so the page says it the usual way.
-      const problem = document.characterSet.toLowerCase() === "windows-1252" ? null
-        : `this copy of localpix.html reads as ${document.characterSet}, not windows-1252, so `
+      const problem = document.characterSet.toLowerCase() === FORMAT.charset ? null
+        : `this copy of localpix.html reads as ${document.characterSet}, not ${FORMAT.charset}, so `
           + "its embedded engine is damaged: download the single file again";
       const files = {};
       for (const block of document.querySelectorAll('script[type="application/x-localpix-asset"]')) {

@@ -19,18 +19,19 @@
   const DECODER_NAME = "localpix-singlefile-unxz";
   const DECODER_IDLE_MS = 3000;
 
-  // Character -> byte as the page was read (windows-1252), from the browser's own decoder.
+  // How the blocks hold bytes: {charset, escape, shift}, written in by scripts/singlefile.py.
+  const FORMAT = LOCALPIX_BLOCK_FORMAT;
+  // Character -> byte as the page was read, from the browser's own decoder.
   const BYTE_OF = new Uint8Array(65536);
-  new TextDecoder("windows-1252").decode(Uint8Array.from({ length: 256 }, (_, i) => i))
+  new TextDecoder(FORMAT.charset).decode(Uint8Array.from({ length: 256 }, (_, i) => i))
     .split("").forEach((char, byte) => { BYTE_OF[char.charCodeAt(0)] = byte; });
-  const ESCAPE = 0x3d; // "=": the next character is the byte + 64
 
   function bytesOf(text) {
     const out = new Uint8Array(text.length);
     let n = 0;
     for (let i = 0; i < text.length; i++) {
       const byte = BYTE_OF[text.charCodeAt(i)];
-      out[n++] = byte === ESCAPE ? (BYTE_OF[text.charCodeAt(++i)] + 192) & 255 : byte;
+      out[n++] = byte === FORMAT.escape ? (BYTE_OF[text.charCodeAt(++i)] - FORMAT.shift) & 255 : byte;
     }
     return out.subarray(0, n);
   }
