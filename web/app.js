@@ -865,6 +865,7 @@ window.localpix = window.localpix || {};
       onResult: (task, message) => (task.resolve ? task.resolve(message)
         : finish(task, message.response, message)),
       onNet: () => lp.meter.update(),
+      onPrepared: () => { document.body.dataset.enginePhases = JSON.stringify(pool.firstPhases); },
       onWorkers,
     }, { eager: lp.forcedPoolSize(window.location.search) !== null });
     // On a narrow screen the settings start folded (their one-line summary stays visible).

@@ -40,7 +40,8 @@ window.localpix = window.localpix || {};
    * of CPU that the running ones would otherwise use (on 2 cores, starting a second worker makes
    * a batch of small photos slower). eager (?workers=N): grow to N as soon as files wait.
    * handlers: onState(state, text) — "loading" | "ready" | "error";
-   * onStart(job, workerNo); onResult(job, message); onNet(); onWorkers().
+   * onStart(job, workerNo); onResult(job, message); onNet(); onWorkers(); onPrepared() —
+   * the first engine has imported what every job uses (its phases.prepared).
    * A job is any object with {id, file, name, request}; the pool adds nothing to it.
    */
   function addNet(total, net) {
@@ -140,9 +141,15 @@ window.localpix = window.localpix || {};
         this.everReady = true;
         this.firstReadyMs = message.ms;
         this.firstPhases = message.phases || {};
+        slot.first = true;
       }
       this.updateState();
       this.pump();
+    } else if (message.type === "prepared") {
+      if (slot.first) {
+        this.firstPhases.prepared = message.ms;
+        this.handlers.onPrepared();
+      }
     } else if (message.type === "progress") {
       if (!this.everReady) {
         this.progress = { received: message.received, total: message.total };

@@ -7,6 +7,8 @@
 //   worker -> page  {type: "status", text}                       (start-up progress)
 //                   {type: "ready", ms, phases, versions, net, startup}  (phases: ms since
 //                    start at each step, and how Python started: snapshot "loaded" | "made" | ...)
+//                   {type: "prepared", ms}                       (after ready: the engine has
+//                    imported what every job uses; ms since start, as phases)
 //                   {type: "progress", received, total}          (first visit: bytes of the engine's
 //                    files downloaded so far, of total, decoded sizes)
 //                   {type: "stored"}                             (after ready: what this worker
@@ -191,16 +193,17 @@ function crc32(bytes) {
 // ---- the engine ----
 // Start-up, in the order that keeps the CPU busy with only what "ready" needs:
 // - build-info.json; Pyodide's core; then, while Python boots, the engine wheel and the wheels
-//   of Pillow, micropip and packaging (sha256-checked, then unpacked: no loadPackage round trip
-//   after the boot);
-// - Python itself starts from a memory snapshot of an already initialised interpreter when this
-//   browser has one for this very build (made on the first visit, kept in Cache Storage);
+//   of micropip and packaging (sha256-checked, then unpacked: no loadPackage round trip);
+// - Python itself starts from a memory snapshot of an already initialised interpreter, micropip
+//   imported, when this browser has one for this very build (made on the first visit, kept in
+//   Cache Storage);
 // - micropip installs the engine wheel from the bytes already fetched (emfs:, deps=False: it
-//   must never ask an index);
-// - numpy (3 MB) is fetched after those, so it never shares the link with what "ready" waits
-//   for; its fetch still starts before "ready" (no request is left for
-//   after it: the network meter must stay 0); the first job waits for it, and it is imported
-//   only by the jobs that need it (PNG filters, automatic quality).
+//   must never ask an index); "ready" once the engine's package imports;
+// - the lazy wheels, Pillow and numpy (4 MB), are fetched after those, so they never share the
+//   link with what "ready" waits for; their fetch still starts before "ready" (no request is
+//   left for after it: the network meter must stay 0). prepare() unpacks them and imports the
+//   bridge with Pillow when the engine is first idle; the first job waits for it. numpy is
+//   imported only by the jobs that need it (PNG filters, automatic quality).
 const SNAPSHOT_CACHE = "localpix-snapshot";
 const afterReady = []; // work that must not delay "ready"
 // Imported before the snapshot is taken: the standard library that loading Pillow and importing
@@ -212,6 +215,20 @@ const SNAPSHOT_IMPORTS = [
   // ... and what micropip, Pillow and numpy import of it beyond those.
   "__future__", "pickle", "hashlib", "html.parser", "platform", "sysconfig", "ctypes",
 ];
+
+// Makes files unpacked since Python started importable. Python 3.12's
+// importlib.invalidate_caches() re-reads the standard library zip's whole directory once for each
+// of its importers (about 20 after start-up: 80 ms on a warm interpreter, several times that
+// right after a snapshot restore); that zip never changes, so its importers are dropped from the
+// cache instead, and made again on the next import from it out of zipimport's own cache.
+const REFRESH_IMPORTS = `
+import importlib, sys, zipimport
+def refresh_imports():
+    for path, finder in list(sys.path_importer_cache.items()):
+        if isinstance(finder, zipimport.zipimporter):
+            del sys.path_importer_cache[path]
+    importlib.invalidate_caches()
+refresh_imports`;
 
 function fetchOk(url) {
   return fetch(url).then((response) => {
@@ -267,18 +284,22 @@ async function snapshotStore(info) {
   }
 }
 
-/** The stored snapshot's bytes, or null if there is none; throws if the stored one is not
- *  whole or not of this build. */
+/** The stored snapshot, or null if there is none: {bytes, checked}, where `checked` settles
+ *  once its sha256 has been compared (in the background, while Python loads from it: the restore
+ *  is kept only if that passes); throws at once if it is not whole or not of this build. */
 async function readSnapshot(store, info) {
   const response = await store.cache.match(store.key);
   if (!response) return null;
   const bytes = new Uint8Array(await response.arrayBuffer());
   if (response.headers.get("x-localpix-build") !== info.build
-      || Number(response.headers.get("x-localpix-length")) !== bytes.length
-      || response.headers.get("x-localpix-sha256") !== await sha256Hex(bytes)) {
-    throw new Error("the stored snapshot is damaged or of another build");
+      || Number(response.headers.get("x-localpix-length")) !== bytes.length) {
+    throw new Error("the stored snapshot is not whole or of another build");
   }
-  return bytes;
+  const checked = sha256Hex(bytes).then((sha) => {
+    if (sha !== response.headers.get("x-localpix-sha256")) throw new Error("the stored snapshot is damaged");
+  });
+  checked.catch(() => {}); // awaited by startPython
+  return { bytes, checked };
 }
 
 async function writeSnapshot(store, info, bytes) {
@@ -296,25 +317,80 @@ async function writeSnapshot(store, info, bytes) {
   await store.cache.put(store.key, new Response(bytes, { headers }));
 }
 
-/** Python, from this build's snapshot when there is a good one; else booted normally, and a
- *  snapshot made for next time. phases.snapshot says which: "loaded" | "made" | "replaced" (a
- *  stored one was unusable: ignored, deleted, made anew) | "none" (could not make one); absent
- *  where there is no storage for it (the single file from file://). */
-async function startPython(info, phases) {
+/** Names each JS object Python holds beyond Pyodide's own (micropip's share of Pyodide's API) by
+ *  where it sits on the `pyodide` object and by its slot in Pyodide's table of JS references,
+ *  so that a restored interpreter gets the same objects of its own instance (adoptNamedObjects);
+ *  throws for anything else, and then no snapshot is made. */
+function snapshotSerializer(pyodide) {
+  const table = pyodide._module;
+  return (object) => {
+    let slot = 0;
+    for (;; slot++) {
+      let held;
+      try {
+        held = table.__hiwire_get(slot);
+      } catch {
+        throw new Error("a JS object outside Pyodide's table");
+      }
+      if (held === object) break;
+    }
+    for (const root of [[], ["_api"]]) {
+      const base = root.reduce((parent, key) => parent[key], pyodide);
+      if (base === object) return { slot, path: root };
+      for (const key of Object.getOwnPropertyNames(base)) {
+        let value;
+        try {
+          value = base[key];
+        } catch {
+          continue;
+        }
+        if (value === object) return { slot, path: [...root, key] };
+      }
+    }
+    throw new Error(`a JS object the snapshot cannot name: ${String(object).slice(0, 60)}`);
+  };
+}
+
+function adoptNamedObjects(pyodide, named) {
+  for (const { slot, path } of named) {
+    const object = path.reduce((parent, key) => parent[key], pyodide);
+    if (object === undefined || pyodide._module.__hiwire_set(slot, object) < 0) {
+      throw new Error(`the snapshot names ${path.join(".")}, which this Pyodide lacks`);
+    }
+  }
+}
+
+/** Python, from this build's snapshot when there is a good one; else booted normally, with
+ *  micropip (the engine's installer) imported, and a snapshot made of that for next time.
+ *  phases.snapshot says which: "loaded" | "made" | "replaced" (a stored one was unusable:
+ *  ignored, deleted, made anew) | "none" (could not make one); absent where there is no storage
+ *  for it (the single file from file://). `installer()`: the bytes of the wheels micropip needs
+ *  (info.load); `booted()` is called as soon as Python runs, before they are awaited.
+ *  Returns {pyodide, installerUnpacked}: whether those wheels' files are in place already. */
+async function startPython(info, phases, installer, booted) {
   const options = { indexURL: new URL("pyodide/", BASE).href };
   const store = await snapshotStore(info);
-  if (!store) return loadPyodide(options);
+  if (!store) {
+    const pyodide = await loadPyodide(options);
+    booted();
+    return { pyodide, installerUnpacked: false };
+  }
   let unusable = false;
   try {
     const stored = await readSnapshot(store, info);
     if (stored) {
-      const pyodide = await loadPyodide({ ...options, _loadSnapshot: stored });
+      const named = [];
+      const pyodide = await loadPyodide({ ...options, _loadSnapshot: stored.bytes,
+                                          _snapshotDeserializer: (entry) => named.push(entry) && null });
+      await stored.checked;
+      booted();
+      adoptNamedObjects(pyodide, named);
       // The snapshot froze the random state (and the hash seed): reseed what the engine may use.
       if (pyodide.runPython("import random; random.seed(); 6 * 7") !== 42) {
         throw new Error("the restored interpreter does not compute");
       }
       phases.snapshot = "loaded";
-      return pyodide;
+      return { pyodide, installerUnpacked: false };
     }
   } catch (error) {
     console.warn("localpix: not using the stored Python snapshot:", error);
@@ -322,10 +398,23 @@ async function startPython(info, phases) {
     await store.cache.delete(store.key).catch(() => {});
   }
   const pyodide = await loadPyodide({ ...options, _makeSnapshot: true });
+  booted();
   pyodide.runPython(SNAPSHOT_IMPORTS.map((name) => `import ${name}`).join("\n"));
+  // micropip too (importing it is a third of a restored engine's start), unpacked by Python's
+  // zipfile: pyodide.unpackArchive leaves JS state behind that a snapshot cannot hold.
+  const wheels = await installer();
+  wheels.forEach((bytes, i) => pyodide.FS.writeFile(`/tmp/installer-${i}.whl`, bytes));
+  pyodide.runPython(
+    "import os, zipfile\n" +
+    `for i in range(${wheels.length}):\n` +
+    "    with zipfile.ZipFile(f'/tmp/installer-{i}.whl') as wheel:\n" +
+    "        wheel.extractall()\n" +
+    "    os.remove(f'/tmp/installer-{i}.whl')\n" +
+    "import micropip"
+  );
   let snapshot = null;
   try {
-    snapshot = pyodide.makeMemorySnapshot();
+    snapshot = pyodide.makeMemorySnapshot({ serializer: snapshotSerializer(pyodide) });
   } catch (error) {
     console.warn("localpix: could not make a Python snapshot:", error);
   }
@@ -335,7 +424,7 @@ async function startPython(info, phases) {
     afterReady.push(() => writeSnapshot(store, info, snapshot)
       .catch((error) => console.warn("localpix: snapshot not stored:", error)));
   }
-  return pyodide;
+  return { pyodide, installerUnpacked: true };
 }
 
 async function startEngine() {
@@ -356,55 +445,85 @@ async function startEngine() {
   // One thing at a time on the link, in the order of need: Pyodide's core (its wasm and
   // standard library, fetched by loadPyodide) first — Python boots as soon as they are in —,
   // then, while it boots, the engine wheel and the wheels "ready" needs, then the lazy wheels
-  // (numpy, 3 MB), which the first job waits for and "ready" does not.
-  const python = startPython(info, phases);
-  const coreIn = coreDownloaded(python.catch(() => {}));
+  // (Pillow and numpy), which the first job waits for and "ready" does not.
+  let booted;
+  const running = new Promise((resolve) => { booted = resolve; });
+  const python = startPython(info, phases, () => loadWheels, () => booted());
+  python.catch(() => booted());
+  const coreIn = coreDownloaded(running);
   const fetchAll = (entries) => Promise.all(entries.map(([path, sha256]) => fetchWheel(path, sha256)));
   const engineWheel = coreIn.then(() => fetchOk(new URL(info.engine_wheel, BASE)))
     .then((response) => response.arrayBuffer());
   const loadWheels = coreIn.then(() => fetchAll(Object.entries(info.load)));
   const lazyWheels = loadWheels.then(() => fetchAll(lazy), () => fetchAll(lazy));
   [engineWheel, loadWheels, lazyWheels].forEach((promise) => promise.catch(() => {})); // awaited below
-  const pyodide = await python;
+  const { pyodide, installerUnpacked } = await python;
   engineModule = pyodide._module;
   mark("python");
   post({ type: "status", text: "Starting the compressor…" });
-  for (const bytes of await loadWheels) pyodide.unpackArchive(bytes, "wheel");
+  const unpackInstaller = async () => {
+    for (const bytes of await loadWheels) pyodide.unpackArchive(bytes, "wheel");
+  };
+  if (phases.snapshot === "loaded") {
+    // The restored micropip is imported whole and reads none of its files to install the engine:
+    // they go in after "ready", so that the files match a fresh start's.
+    afterReady.push(() => unpackInstaller().catch((error) => console.warn("localpix:", error)));
+  } else if (!installerUnpacked) {
+    await unpackInstaller();
+  }
   mark("packages");
   post({ type: "status", text: "Starting the compressor… almost ready" });
   const wheelPath = `/tmp/${info.engine_wheel.split("/").pop()}`;
   pyodide.FS.writeFile(wheelPath, new Uint8Array(await engineWheel));
+  const refreshImports = pyodide.runPython(REFRESH_IMPORTS);
   const micropip = pyodide.pyimport("micropip");
-  await micropip.install.callKwargs(`emfs:${wheelPath}`, { deps: false });
+  refreshImports(); // micropip ends its install with importlib.invalidate_caches()
+  try {
+    await micropip.install.callKwargs(`emfs:${wheelPath}`, { deps: false });
+  } catch (error) {
+    if (phases.snapshot === "loaded") {
+      // Whatever the restored micropip lacks, the next start boots afresh and makes a new one.
+      const store = await snapshotStore(info);
+      if (store) await store.cache.delete(store.key).catch(() => {});
+    }
+    throw error;
+  }
   micropip.destroy();
   pyodide.FS.unlink(wheelPath);
-  const bridge = pyodide.runPython(
-    "import importlib\n" +
-    "importlib.invalidate_caches()\n" +
-    "from localpix.adapters.bridge import process\n" +
-    "lambda data, request: process(data.to_bytes(), request)"
+  // The package only (its public names load on first use): the bridge, and Pillow with it, is
+  // imported by prepare() below, after "ready".
+  const entries = pyodide.runPython(
+    "import localpix\n" +
+    "def process(data, request):\n" +
+    "    from localpix.adapters.bridge import process\n" +
+    "    return process(data.to_bytes(), request)\n" +
+    "def codecs_for(data, request):\n" +
+    "    import json\n" +
+    "    from localpix.adapters.bridge import codecs_for\n" +
+    "    return json.dumps(codecs_for(data.to_bytes(), request))\n" +
+    "process, codecs_for"
   );
-  const codecsFor = pyodide.runPython(
-    "import json\n" +
-    "from localpix.adapters.bridge import codecs_for\n" +
-    "lambda data, request: json.dumps(codecs_for(data.to_bytes(), request))"
-  );
+  const [bridge, codecsFor] = [entries.get(0), entries.get(1)];
+  entries.destroy();
   mark("engine");
-  // The lazy wheels' files go in when the engine is first idle after "ready" (if they have
-  // arrived), or before the first job, which waits for them; their modules are imported only
-  // by the jobs that need them.
-  let lazyUnpacked = null;
-  const unpackLazy = () => {
-    lazyUnpacked = lazyUnpacked || lazyWheels.then((wheels) => {
+  // When the engine is first idle after "ready", or before the first job, which waits for it:
+  // the lazy wheels' files go in (once they have arrived), then the bridge is imported with
+  // what every job uses (Pillow, the pipeline). numpy is imported by the jobs that need it.
+  let prepared = null;
+  const prepare = () => {
+    prepared = prepared || lazyWheels.then((wheels) => {
       for (const bytes of wheels) pyodide.unpackArchive(bytes, "wheel");
-      pyodide.runPython("import importlib\nimportlib.invalidate_caches()");
+      refreshImports();
     }).catch((error) => {
       // The jobs that need them say so (an import error on their row); the others still run.
       console.warn("localpix: the lazily loaded packages are missing:", error);
+    }).then(() => {
+      pyodide.runPython("import localpix.adapters.bridge");
+      post({ type: "prepared", ms: Math.round(performance.now() - started) });
     });
-    return lazyUnpacked;
+    return prepared;
   };
-  afterReady.push(unpackLazy);
+  afterReady.push(() => prepare().catch((error) => console.warn("localpix: the engine could not be imported:", error)));
   readyAt = performance.now();
   watchNetwork();
   post({
@@ -418,7 +537,7 @@ async function startEngine() {
   });
   for (const task of afterReady.splice(0)) setTimeout(task, 0);
   stored();
-  return { process: bridge, prepare: unpackLazy, info,
+  return { process: bridge, prepare, info,
            codecsFor: (bytes, request) => JSON.parse(codecsFor(bytes, request)) };
 }
 
