@@ -9,7 +9,9 @@ headers) behind one shared link of RATE Mbit/s with LATENCY ms added to every re
 Chromium profile loads the page: time from navigation to "Engine ready", to the first progress
 shown, the bytes the server sent before ready (page, workers, service worker) and after it until
 the offline copy is complete, files sent more than once; then the same profile reloads (the
-repeat visit) with its worker's start-up phases. Then each build's single file
+repeat visit) with its worker's start-up phases and how long after "ready" the engine had
+imported what every job uses, reloads once more, and opens the page in a restarted browser on
+the same profile. Then each build's single file
 (dist/localpix.html), copied alone into an empty folder, is opened from file:// in a fresh profile:
 its size and the time to "Engine ready". JSON to bench-results/. Reported, never asserted.
 """
@@ -134,6 +136,18 @@ def visit(page, url: str | None, link: Link) -> dict:  # type: ignore[no-untyped
             "at_ready": at_ready, "phases": phases}
 
 
+def prepared_after_ready(page) -> int | None:  # type: ignore[no-untyped-def]
+    """ms from "ready" until the engine had imported what every job uses (phases.prepared,
+    posted after ready: what "ready" no longer waits for); None for builds without it."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        phases = json.loads(page.locator("body").get_attribute("data-engine-phases") or "{}")
+        if "prepared" in phases:
+            return phases["prepared"] - phases["engine"]
+        time.sleep(0.05)
+    return None
+
+
 def fresh_browser(pw, profile: str):  # type: ignore[no-untyped-def]
     """Chromium on the empty profile folder `profile`, watching for "ready"; (context, page)."""
     context = pw.chromium.launch_persistent_context(
@@ -165,6 +179,13 @@ def run_one(dist: Path, mbit: float, latency_ms: float) -> dict:
             counts = Counter(path for _, path, sent in visit_log if sent)
             time.sleep(2)  # the snapshot is written after ready
             repeat = visit(page, None, link)
+            repeat["prepared_ms"] = prepared_after_ready(page)
+            time.sleep(1)
+            again = visit(page, None, link)
+            context.close()
+            # The next day: the browser started anew on the same profile.
+            context, page = fresh_browser(pw, profile)
+            restart = visit(page, url, link)
             context.close()
     finally:
         server.shutdown()
@@ -178,6 +199,10 @@ def run_one(dist: Path, mbit: float, latency_ms: float) -> dict:
         "repeat_ready_s": repeat["ready_s"],
         "repeat_bytes": sum(e[2] for e in repeat["before"]),
         "repeat_phases": repeat["phases"],
+        "repeat_prepared_ms": repeat["prepared_ms"],
+        "repeat_again_s": again["ready_s"],
+        "restart_ready_s": restart["ready_s"],
+        "restart_phases": restart["phases"],
     }
 
 
@@ -223,14 +248,18 @@ def main() -> None:
                 print(json.dumps(row), file=sys.stderr, flush=True)
     if results:
         print(f"{'link':<16}{'build':<10}{'ready s':>8}{'progress s':>11}{'MB<ready':>9}"
-              f"{'MB>ready':>9}{'twice':>6}{'repeat s':>9}{'repeat MB':>10}")
+              f"{'MB>ready':>9}{'twice':>6}{'repeat s':>9}{'again s':>8}{'restart s':>10}"
+              f"{'prepared ms':>12}{'repeat MB':>10}")
     for r in results:
         progress = f"{r['first_progress_s']:.2f}" if r["first_progress_s"] is not None else "-"
+        prepared = "-" if r["repeat_prepared_ms"] is None else str(r["repeat_prepared_ms"])
         print(f"{r['link']:<16}{r['build']:<10}{r['first_ready_s']:>8.2f}{progress:>11}"
               f"{r['bytes_before_ready'] / 1e6:>9.2f}{r['bytes_after_ready'] / 1e6:>9.2f}"
-              f"{len(r['twice']):>6}{r['repeat_ready_s']:>9.2f}{r['repeat_bytes'] / 1e6:>10.2f}")
+              f"{len(r['twice']):>6}{r['repeat_ready_s']:>9.2f}{r['repeat_again_s']:>8.2f}"
+              f"{r['restart_ready_s']:>10.2f}{prepared:>12}{r['repeat_bytes'] / 1e6:>10.2f}")
     for r in results:
-        print(f"{r['link']} {r['build']}: first {r['first_phases']}; repeat {r['repeat_phases']}")
+        print(f"{r['link']} {r['build']}: first {r['first_phases']}; repeat {r['repeat_phases']}; "
+              f"restart {r['restart_phases']}")
     single = []
     for _ in range(args.runs):
         for spec in args.dist:
