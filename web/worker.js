@@ -552,6 +552,18 @@ const codecLoads = {}; // name -> Promise of "ready" | why not
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0,
   10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
 
+/** `use` on the pixels Python handed over: a view of the Python bytes object's own buffer (its
+ *  PyProxy lives for the call), so they are copied once, into the codec's memory, not twice. */
+function withBytes(pixels, use) {
+  if (typeof pixels.getBuffer !== "function") return use(pixels);
+  const buffer = pixels.getBuffer("u8");
+  try {
+    return use(buffer.data);
+  } finally {
+    buffer.release();
+  }
+}
+
 /** Run the Emscripten factory registered as `name` on its compiled module: it fetches nothing. */
 function emscripten(name, wasm) {
   return self.localpixWasmFactories[name]({
@@ -590,7 +602,7 @@ async function loadCodec(info, name) {
     }
     const module = await emscripten(name, wasm);
     const codec = {
-      encode: (data, width, height, options) => module.encode(data, width, height, options),
+      encode: (pixels, width, height, options) => withBytes(pixels, (view) => module.encode(view, width, height, options)),
     };
     if (entry.decoder) { // the engine decodes its own samples (AVIF): ImageData, or null
       const decoderWasm = compileWasm(entry.decoder.wasm);

@@ -103,7 +103,7 @@ def _wasm(lib: Any, image: Image.Image, quality: int) -> bytes:
     from .jpeg import _js_object
 
     rgba = image.convert("RGBA").tobytes()
-    out = lib.encode(to_js(memoryview(rgba)), image.width, image.height,
+    out = lib.encode(rgba, image.width, image.height,
                      to_js({**WASM_DEFAULTS, "quality": quality}, dict_converter=_js_object))
     if out is None:
         raise ValueError("the wasm AVIF encoder failed")

@@ -113,7 +113,7 @@ def _wasm(lib: Any, image: Image.Image, quality: int, table: int, opts: Compress
     settings = {**MOZJPEG_DEFAULTS, "quality": quality, "quant_table": table,
                 "chroma_subsample": subsampling, "chroma_quality": quality,
                 "color_space": 1 if image.mode == "L" else 3}
-    out = lib.encode(to_js(memoryview(rgba)), image.width, image.height,
+    out = lib.encode(rgba, image.width, image.height,
                      to_js(settings, dict_converter=_js_object))
     return bytes(out.to_bytes())
 

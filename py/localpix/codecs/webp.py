@@ -77,7 +77,7 @@ def _wasm(lib: Any, image: Image.Image, quality: int, lossless: bool) -> bytes:
 
     rgba = image.convert("RGBA").tobytes()
     settings = {**WASM_DEFAULTS, "quality": quality, "lossless": int(lossless)}
-    out = lib.encode(to_js(memoryview(rgba)), image.width, image.height,
+    out = lib.encode(rgba, image.width, image.height,
                      to_js(settings, dict_converter=_js_object))
     return bytes(out.to_bytes())
 

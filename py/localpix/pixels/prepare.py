@@ -123,8 +123,9 @@ def normalise(image: Image.Image, job: Job) -> Image.Image:
         elif image.mode == "1":
             image = image.convert("L")
         return image  # L or RGB
-    # WebP stores RGB or RGBA only
-    return image.convert("RGBA" if image.mode in ("RGBA", "LA") else "RGB")
+    # WebP stores RGB or RGBA only (convert to the same mode would copy every pixel for nothing)
+    mode = "RGBA" if image.mode in ("RGBA", "LA") else "RGB"
+    return image if image.mode == mode else image.convert(mode)
 
 
 def _flatten(image: Image.Image, background: tuple[int, int, int]) -> Image.Image:
