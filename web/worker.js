@@ -216,19 +216,38 @@ const SNAPSHOT_IMPORTS = [
   "__future__", "pickle", "hashlib", "html.parser", "platform", "sysconfig", "ctypes",
 ];
 
-// Makes files unpacked since Python started importable. Python 3.12's
-// importlib.invalidate_caches() re-reads the standard library zip's whole directory once for each
-// of its importers (about 20 after start-up: 80 ms on a warm interpreter, several times that
-// right after a snapshot restore); that zip never changes, so its importers are dropped from the
-// cache instead, and made again on the next import from it out of zipimport's own cache.
-const REFRESH_IMPORTS = `
-import importlib, sys, zipimport
+// The worker's Python side, defined once in __main__ — on a first visit before the snapshot is
+// taken, so that a restored engine compiles none of it:
+// - reseed(): the snapshot froze the random state (and the hash seed); returns 42.
+// - refresh_imports(): makes files unpacked since Python started importable. Python 3.12's
+//   importlib.invalidate_caches() re-reads the standard library zip's whole directory once for
+//   each of its importers (about 20 after start-up: 80 ms on a warm interpreter, several times
+//   that right after a restore); that zip never changes, so its importers are dropped from the
+//   cache instead, and made again on the next import from it out of zipimport's own cache.
+// - process, codecs_for: the bridge's entry points (bytes from JS, a JSON string for the codecs),
+//   importing it on first use.
+const WORKER_PYTHON = `
+import importlib, random, sys, zipimport
+
+def reseed():
+    random.seed()
+    return 42
+
 def refresh_imports():
     for path, finder in list(sys.path_importer_cache.items()):
         if isinstance(finder, zipimport.zipimporter):
             del sys.path_importer_cache[path]
     importlib.invalidate_caches()
-refresh_imports`;
+
+def process(data, request):
+    from localpix.adapters.bridge import process
+    return process(data.to_bytes(), request)
+
+def codecs_for(data, request):
+    import json
+    from localpix.adapters.bridge import codecs_for
+    return json.dumps(codecs_for(data.to_bytes(), request))
+`;
 
 function fetchOk(url) {
   return fetch(url).then((response) => {
@@ -373,6 +392,7 @@ async function startPython(info, phases, installer, booted) {
   if (!store) {
     const pyodide = await loadPyodide(options);
     booted();
+    pyodide.runPython(WORKER_PYTHON);
     return { pyodide, installerUnpacked: false };
   }
   let unusable = false;
@@ -385,8 +405,7 @@ async function startPython(info, phases, installer, booted) {
       await stored.checked;
       booted();
       adoptNamedObjects(pyodide, named);
-      // The snapshot froze the random state (and the hash seed): reseed what the engine may use.
-      if (pyodide.runPython("import random; random.seed(); 6 * 7") !== 42) {
+      if (pyodide.globals.get("reseed")() !== 42) {
         throw new Error("the restored interpreter does not compute");
       }
       phases.snapshot = "loaded";
@@ -400,6 +419,7 @@ async function startPython(info, phases, installer, booted) {
   const pyodide = await loadPyodide({ ...options, _makeSnapshot: true });
   booted();
   pyodide.runPython(SNAPSHOT_IMPORTS.map((name) => `import ${name}`).join("\n"));
+  pyodide.runPython(WORKER_PYTHON);
   // micropip too (importing it is a third of a restored engine's start), unpacked by Python's
   // zipfile: pyodide.unpackArchive leaves JS state behind that a snapshot cannot hold.
   const wheels = await installer();
@@ -475,7 +495,7 @@ async function startEngine() {
   post({ type: "status", text: "Starting the compressor… almost ready" });
   const wheelPath = `/tmp/${info.engine_wheel.split("/").pop()}`;
   pyodide.FS.writeFile(wheelPath, new Uint8Array(await engineWheel));
-  const refreshImports = pyodide.runPython(REFRESH_IMPORTS);
+  const refreshImports = pyodide.globals.get("refresh_imports");
   const micropip = pyodide.pyimport("micropip");
   refreshImports(); // micropip ends its install with importlib.invalidate_caches()
   try {
@@ -492,19 +512,8 @@ async function startEngine() {
   pyodide.FS.unlink(wheelPath);
   // The package only (its public names load on first use): the bridge, and Pillow with it, is
   // imported by prepare() below, after "ready".
-  const entries = pyodide.runPython(
-    "import localpix\n" +
-    "def process(data, request):\n" +
-    "    from localpix.adapters.bridge import process\n" +
-    "    return process(data.to_bytes(), request)\n" +
-    "def codecs_for(data, request):\n" +
-    "    import json\n" +
-    "    from localpix.adapters.bridge import codecs_for\n" +
-    "    return json.dumps(codecs_for(data.to_bytes(), request))\n" +
-    "process, codecs_for"
-  );
-  const [bridge, codecsFor] = [entries.get(0), entries.get(1)];
-  entries.destroy();
+  pyodide.pyimport("localpix").destroy();
+  const [bridge, codecsFor] = [pyodide.globals.get("process"), pyodide.globals.get("codecs_for")];
   mark("engine");
   // When the engine is first idle after "ready", or before the first job, which waits for it:
   // the lazy wheels' files go in (once they have arrived), then the bridge is imported with
@@ -518,7 +527,7 @@ async function startEngine() {
       // The jobs that need them say so (an import error on their row); the others still run.
       console.warn("localpix: the lazily loaded packages are missing:", error);
     }).then(() => {
-      pyodide.runPython("import localpix.adapters.bridge");
+      pyodide.pyimport("localpix.adapters.bridge").destroy();
       post({ type: "prepared", ms: Math.round(performance.now() - started) });
     });
     return prepared;
