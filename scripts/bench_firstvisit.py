@@ -9,8 +9,9 @@ headers) behind one shared link of RATE Mbit/s with LATENCY ms added to every re
 Chromium profile loads the page: time from navigation to "Engine ready", to the first progress
 shown, the bytes the server sent before ready (page, workers, service worker) and after it until
 the offline copy is complete, files sent more than once; then the same profile reloads (the
-repeat visit) with its worker's start-up phases and how long after "ready" the engine had
-imported what every job uses, reloads once more, and opens the page in a restarted browser on
+repeat visit) with its worker's start-up phases, is given a phone photo the moment it is
+ready (time until that file is done, from navigation), and how long after "ready" the engine had
+imported what every job uses; then it reloads once more and opens the page in a restarted browser on
 the same profile. Then each build's single file
 (dist/localpix.html), copied alone into an empty folder, is opened from file:// in a fresh profile:
 its size and the time to "Engine ready". JSON to bench-results/. Reported, never asserted.
@@ -97,7 +98,8 @@ class ShapedHandler(serve.Handler):  # type: ignore[name-defined,misc]
         pass
 
 
-# Times in the page, from its navigation start: the first progress shown and "ready".
+# Times in the page, from its navigation start: the first progress shown, "ready", and the
+# first file's download link (when the bench gives it one).
 WATCH = """
 (() => {
   const seen = {};
@@ -107,8 +109,10 @@ WATCH = """
     if (!body) return;
     const shown = Number(body.dataset.engineDownload || 0) > 0;
     if (seen.progress === undefined && shown) seen.progress = performance.now();
-    if (body.dataset.engine === "ready") {
-      seen.ready = performance.now();
+    if (seen.ready === undefined && body.dataset.engine === "ready") seen.ready = performance.now();
+    const link = document.querySelector("a#download[href^='blob:']");
+    if (link && seen.done === undefined) {
+      seen.done = performance.now();
       clearInterval(timer);
     }
   }, 5);
@@ -134,6 +138,24 @@ def visit(page, url: str | None, link: Link) -> dict:  # type: ignore[no-untyped
             "progress_s": seen["progress"] / 1000 if "progress" in seen else None,
             "before": [e for e in link.log[mark:] if e[0] <= at_ready], "mark": mark,
             "at_ready": at_ready, "phases": phases}
+
+
+FIRST_FILE = ROOT.parent / "shared" / "corpus" / "large" / "jolla.jpg"  # a phone photo
+
+
+def first_file(page) -> float | None:  # type: ignore[no-untyped-def]
+    """Seconds from navigation until a photo given right at "ready" (default options) is done."""
+    if not FIRST_FILE.is_file():
+        return None
+    page.locator("#file").set_input_files(FIRST_FILE)
+    page.locator("a#download[href^='blob:']").wait_for(timeout=TIMEOUT_MS)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        done = page.evaluate("() => window.__bench.done")
+        if done is not None:
+            return done / 1000
+        time.sleep(0.02)
+    return None
 
 
 def prepared_after_ready(page) -> int | None:  # type: ignore[no-untyped-def]
@@ -179,6 +201,7 @@ def run_one(dist: Path, mbit: float, latency_ms: float) -> dict:
             counts = Counter(path for _, path, sent in visit_log if sent)
             time.sleep(2)  # the snapshot is written after ready
             repeat = visit(page, None, link)
+            repeat["first_file_s"] = first_file(page)
             repeat["prepared_ms"] = prepared_after_ready(page)
             time.sleep(1)
             again = visit(page, None, link)
@@ -200,6 +223,7 @@ def run_one(dist: Path, mbit: float, latency_ms: float) -> dict:
         "repeat_bytes": sum(e[2] for e in repeat["before"]),
         "repeat_phases": repeat["phases"],
         "repeat_prepared_ms": repeat["prepared_ms"],
+        "repeat_first_file_s": repeat["first_file_s"],
         "repeat_again_s": again["ready_s"],
         "restart_ready_s": restart["ready_s"],
         "restart_phases": restart["phases"],
@@ -249,14 +273,16 @@ def main() -> None:
     if results:
         print(f"{'link':<16}{'build':<10}{'ready s':>8}{'progress s':>11}{'MB<ready':>9}"
               f"{'MB>ready':>9}{'twice':>6}{'repeat s':>9}{'again s':>8}{'restart s':>10}"
-              f"{'prepared ms':>12}{'repeat MB':>10}")
+              f"{'prepared ms':>12}{'1st file s':>11}{'repeat MB':>10}")
     for r in results:
         progress = f"{r['first_progress_s']:.2f}" if r["first_progress_s"] is not None else "-"
         prepared = "-" if r["repeat_prepared_ms"] is None else str(r["repeat_prepared_ms"])
+        first = "-" if r["repeat_first_file_s"] is None else f"{r['repeat_first_file_s']:.2f}"
         print(f"{r['link']:<16}{r['build']:<10}{r['first_ready_s']:>8.2f}{progress:>11}"
               f"{r['bytes_before_ready'] / 1e6:>9.2f}{r['bytes_after_ready'] / 1e6:>9.2f}"
               f"{len(r['twice']):>6}{r['repeat_ready_s']:>9.2f}{r['repeat_again_s']:>8.2f}"
-              f"{r['restart_ready_s']:>10.2f}{prepared:>12}{r['repeat_bytes'] / 1e6:>10.2f}")
+              f"{r['restart_ready_s']:>10.2f}{prepared:>12}{first:>11}"
+              f"{r['repeat_bytes'] / 1e6:>10.2f}")
     for r in results:
         print(f"{r['link']} {r['build']}: first {r['first_phases']}; repeat {r['repeat_phases']}; "
               f"restart {r['restart_phases']}")
