@@ -224,10 +224,12 @@ const SNAPSHOT_IMPORTS = [
 //   each of its importers (about 20 after start-up: 80 ms on a warm interpreter, several times
 //   that right after a restore); that zip never changes, so its importers are dropped from the
 //   cache instead, and made again on the next import from it out of zipimport's own cache.
+// - unpack_wheels(paths): each wheel's files into the working directory, then the wheel deleted
+//   (see unpackInstaller).
 // - process, codecs_for: the bridge's entry points (bytes from JS, a JSON string for the codecs),
 //   importing it on first use.
 const WORKER_PYTHON = `
-import importlib, random, sys, zipimport
+import importlib, os, random, sys, zipfile, zipimport
 
 def reseed():
     random.seed()
@@ -238,6 +240,12 @@ def refresh_imports():
         if isinstance(finder, zipimport.zipimporter):
             del sys.path_importer_cache[path]
     importlib.invalidate_caches()
+
+def unpack_wheels(paths):
+    for path in paths:
+        with zipfile.ZipFile(path) as wheel:
+            wheel.extractall()
+        os.remove(path)
 
 def process(data, request):
     from localpix.adapters.bridge import process
@@ -370,6 +378,23 @@ function snapshotSerializer(pyodide) {
   };
 }
 
+/** The installer's wheels (micropip, packaging) unpacked by Python's zipfile, where
+ *  pyodide.unpackArchive would put them: unpackArchive leaves JS state behind that a snapshot
+ *  cannot hold. */
+function unpackInstaller(pyodide, wheels) {
+  const paths = wheels.map((bytes, i) => {
+    const path = `/tmp/installer-${i}.whl`;
+    pyodide.FS.writeFile(path, bytes);
+    return path;
+  });
+  const unpack = pyodide.globals.get("unpack_wheels");
+  try {
+    unpack(paths);
+  } finally {
+    unpack.destroy();
+  }
+}
+
 function adoptNamedObjects(pyodide, named) {
   for (const { slot, path } of named) {
     const object = path.reduce((parent, key) => parent[key], pyodide);
@@ -384,8 +409,8 @@ function adoptNamedObjects(pyodide, named) {
  *  phases.snapshot says which: "loaded" | "made" | "replaced" (a stored one was unusable:
  *  ignored, deleted, made anew) | "none" (could not make one); absent where there is no storage
  *  for it (the single file from file://). `installer()`: the bytes of the wheels micropip needs
- *  (info.load); `booted()` is called as soon as Python runs, before they are awaited.
- *  Returns {pyodide, installerUnpacked}: whether those wheels' files are in place already. */
+ *  (info.load), unpacked here unless Python was restored; `booted()` is called as soon as Python
+ *  runs, before they are awaited. */
 async function startPython(info, phases, installer, booted) {
   const options = { indexURL: new URL("pyodide/", BASE).href };
   const store = await snapshotStore(info);
@@ -393,7 +418,8 @@ async function startPython(info, phases, installer, booted) {
     const pyodide = await loadPyodide(options);
     booted();
     pyodide.runPython(WORKER_PYTHON);
-    return { pyodide, installerUnpacked: false };
+    unpackInstaller(pyodide, await installer());
+    return pyodide;
   }
   let unusable = false;
   try {
@@ -409,7 +435,7 @@ async function startPython(info, phases, installer, booted) {
         throw new Error("the restored interpreter does not compute");
       }
       phases.snapshot = "loaded";
-      return { pyodide, installerUnpacked: false };
+      return pyodide;
     }
   } catch (error) {
     console.warn("localpix: not using the stored Python snapshot:", error);
@@ -420,18 +446,9 @@ async function startPython(info, phases, installer, booted) {
   booted();
   pyodide.runPython(SNAPSHOT_IMPORTS.map((name) => `import ${name}`).join("\n"));
   pyodide.runPython(WORKER_PYTHON);
-  // micropip too (importing it is a third of a restored engine's start), unpacked by Python's
-  // zipfile: pyodide.unpackArchive leaves JS state behind that a snapshot cannot hold.
-  const wheels = await installer();
-  wheels.forEach((bytes, i) => pyodide.FS.writeFile(`/tmp/installer-${i}.whl`, bytes));
-  pyodide.runPython(
-    "import os, zipfile\n" +
-    `for i in range(${wheels.length}):\n` +
-    "    with zipfile.ZipFile(f'/tmp/installer-{i}.whl') as wheel:\n" +
-    "        wheel.extractall()\n" +
-    "    os.remove(f'/tmp/installer-{i}.whl')\n" +
-    "import micropip"
-  );
+  // micropip too: importing it is a third of a restored engine's start.
+  unpackInstaller(pyodide, await installer());
+  pyodide.pyimport("micropip").destroy();
   let snapshot = null;
   try {
     snapshot = pyodide.makeMemorySnapshot({ serializer: snapshotSerializer(pyodide) });
@@ -444,7 +461,7 @@ async function startPython(info, phases, installer, booted) {
     afterReady.push(() => writeSnapshot(store, info, snapshot)
       .catch((error) => console.warn("localpix: snapshot not stored:", error)));
   }
-  return { pyodide, installerUnpacked: true };
+  return pyodide;
 }
 
 async function startEngine() {
@@ -477,21 +494,15 @@ async function startEngine() {
   const loadWheels = coreIn.then(() => fetchAll(Object.entries(info.load)));
   const lazyWheels = loadWheels.then(() => fetchAll(lazy), () => fetchAll(lazy));
   [engineWheel, loadWheels, lazyWheels].forEach((promise) => promise.catch(() => {})); // awaited below
-  const { pyodide, installerUnpacked } = await python;
+  const pyodide = await python;
   engineModule = pyodide._module;
   mark("python");
-  post({ type: "status", text: "Starting the compressor…" });
-  const unpackInstaller = async () => {
-    for (const bytes of await loadWheels) pyodide.unpackArchive(bytes, "wheel");
-  };
   if (phases.snapshot === "loaded") {
     // The restored micropip is imported whole and reads none of its files to install the engine:
     // they go in after "ready", so that the files match a fresh start's.
-    afterReady.push(() => unpackInstaller().catch((error) => console.warn("localpix:", error)));
-  } else if (!installerUnpacked) {
-    await unpackInstaller();
+    afterReady.push(() => loadWheels.then((wheels) => unpackInstaller(pyodide, wheels))
+      .catch((error) => console.warn("localpix:", error)));
   }
-  mark("packages");
   post({ type: "status", text: "Starting the compressor… almost ready" });
   const wheelPath = `/tmp/${info.engine_wheel.split("/").pop()}`;
   pyodide.FS.writeFile(wheelPath, new Uint8Array(await engineWheel));
