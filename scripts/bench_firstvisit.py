@@ -9,10 +9,9 @@ headers) behind one shared link of RATE Mbit/s with LATENCY ms added to every re
 Chromium profile loads the page: time from navigation to "Engine ready", to the first progress
 shown, the bytes the server sent before ready (page, workers, service worker) and after it until
 the offline copy is complete, files sent more than once; then the same profile reloads (the
-repeat visit) with its worker's start-up phases, is given a phone photo the moment it is
-ready (time until that file is done, from navigation), and how long after "ready" the engine had
-imported what every job uses; then it reloads once more and opens the page in a restarted browser on
-the same profile. Then each build's single file
+repeat visit: its worker's start-up phases, the time until a phone photo given at "ready" is
+done, and how long after "ready" the engine had imported what every job uses), reloads once
+more, and opens the page in a browser restarted on the same profile. Then each build's single file
 (dist/localpix.html), copied alone into an empty folder, is opened from file:// in a fresh profile:
 its size and the time to "Engine ready". JSON to bench-results/. Reported, never asserted.
 """

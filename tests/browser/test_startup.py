@@ -89,6 +89,6 @@ def test_an_unusable_snapshot_is_replaced_and_the_engine_still_starts(
     assert started["snapshot"] == "loaded"
     assert started["phases"]["python"] < started["phases"]["engine"]
     png_round_trip(page, tmp_path)
-    # Pillow and the pipeline were imported after "ready", before that first job ran.
+    # Pillow and the pipeline were imported after "ready" (the job above waited for them).
     phases = json.loads(page.locator("body").get_attribute("data-engine-phases") or "{}")
     assert phases["prepared"] > phases["engine"]
