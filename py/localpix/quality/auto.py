@@ -62,14 +62,17 @@ def _decode(data: bytes) -> Image.Image:
         return im.convert("RGB")
 
 
-def lowest_quality(score: Callable[[int], float], target: float, start: int | None = None
-                   ) -> tuple[int, float]:
+def lowest_quality(score: Callable[[int], float], target: float, start: int | None = None,
+                   slope: float | None = None) -> tuple[int, float]:
     """The smallest integer quality q in LOWEST..HIGHEST with score(q) >= target, assuming the
-    score grows with q. Each evaluation costs a sample encode and a SSIMULACRA2 score, so the
-    next q comes from the scores so far: extrapolated along their slope until the target is
-    bracketed, then interpolated between the bracket's ends. Each estimate is rounded towards the
-    side of the target not reached yet, so the bracket closes from both ends (3-5 evaluations on
-    photos, at most MAX_STEPS). Returns (q, score(q)), with HIGHEST when even that misses."""
+    score grows with q. Evaluations are the cost (a sample encode, mostly with a SSIMULACRA2
+    score), so the next q comes from the scores so far: extrapolated along their slope until the
+    target is bracketed, then interpolated between the bracket's ends. Each estimate is rounded
+    towards the side of the target not reached yet, so the bracket closes from both ends (3-5
+    evaluations on photos, at most MAX_STEPS). `slope` is the score's typical growth per quality
+    step (SSIMULACRA2's by default), used until two evaluations give their own.
+    Returns (q, score(q)), with HIGHEST when even that misses the target."""
+    typical = SLOPE if slope is None else slope
     seen: dict[int, float] = {}
 
     def f(q: int) -> float:
@@ -88,12 +91,12 @@ def lowest_quality(score: Callable[[int], float], target: float, start: int | No
         if hi - lo <= 1:
             break
         if lo in seen and hi in seen:
-            slope = (seen[hi] - seen[lo]) / (hi - lo)
+            step = (seen[hi] - seen[lo]) / (hi - lo)
         elif last is not None and seen[q] != seen[last]:
-            slope = (seen[q] - seen[last]) / (q - last)
+            step = (seen[q] - seen[last]) / (q - last)
         else:
-            slope = SLOPE
-        estimate = q + (target - seen[q]) / max(slope, 0.05)
+            step = typical
+        estimate = q + (target - seen[q]) / max(step, typical / 8)
         last = q
         q = math.ceil(estimate) if seen[q] < target else math.floor(estimate)
         q = min(max(q, lo + 1), hi - 1)
@@ -103,6 +106,7 @@ def lowest_quality(score: Callable[[int], float], target: float, start: int | No
 
 
 SLOPE = 0.4  # SSIMULACRA2 points per quality step, typical of JPEG/WebP/AVIF between 40 and 90
+SIZE_SLOPE = 0.03  # growth of log(bytes) per quality step, the same
 
 
 def _prior(target: float) -> int:
@@ -122,37 +126,31 @@ def choose(image: Image.Image, target: float,
     reference = Reference(sample.convert("RGB"))
     best: tuple[int, str, int, float] | None = None
     for name, encode in encoders.items():
+        outputs: dict[int, bytes] = {}
         scores: dict[int, float] = {}
 
-        def score(q: int, encode=encode, scores=scores) -> float:
+        def output(q: int, encode=encode, outputs=outputs) -> bytes:
+            if q not in outputs:
+                outputs[q] = encode(sample, q)
+            return outputs[q]
+
+        def score(q: int, output=output, scores=scores) -> float:
             if q not in scores:
-                scores[q] = reference.score(_decode(encode(sample, q)))
+                scores[q] = reference.score(_decode(output(q)))
             return scores[q]
 
         if best is not None:
-            # Scoring costs ~30 encodes: first match the leader's bytes with this encoder and
+            # A score costs ~5 encodes: first match the leader's bytes with this encoder and
             # score once. Only an encoder that looks better at equal bytes earns a search.
-            start = _quality_for_size(lambda q, encode=encode: len(encode(sample, q)), best[0])
+            start, _ = lowest_quality(lambda q, output=output: math.log(len(output(q))),
+                                      math.log(best[0]), best[2], slope=SIZE_SLOPE)
             if score(start) <= best[3]:
                 continue
         q, s = lowest_quality(score, target, start)
-        size = len(encode(sample, q))
-        if best is None or size < best[0]:
-            best = (size, name, q, s)
+        if best is None or len(output(q)) < best[0]:
+            best = (len(output(q)), name, q, s)
     assert best is not None
     return best[1], best[2], best[3]
-
-
-def _quality_for_size(size_at: Callable[[int], int], size: int) -> int:
-    """The lowest quality whose output is at least `size` bytes (sizes grow with quality)."""
-    lo, hi = LOWEST, HIGHEST
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if size_at(mid) >= size:
-            hi = mid
-        else:
-            lo = mid + 1
-    return lo
 
 
 def choose_for(image: Image.Image, job: Job) -> None:
