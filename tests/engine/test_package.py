@@ -39,3 +39,22 @@ def test_importing_the_package_imports_neither_pillow_nor_the_pipeline() -> None
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "True"
+
+
+def test_every_module_imports_first() -> None:
+    """No import cycle that only some import orders hide: each module, alone in a fresh
+    interpreter (a missing optional dependency is not this test's business)."""
+    import pkgutil
+
+    names = [m.name for m in pkgutil.walk_packages(localpix.__path__, "localpix.")
+             if not m.name.endswith(".__main__")]  # that one runs the CLI
+    probe = ("import importlib, sys\n"
+             "try:\n    importlib.import_module(sys.argv[1])\n"
+             "except ModuleNotFoundError as e:\n"
+             "    if (e.name or '').startswith('localpix'):\n        raise\n")
+    runs = {name: subprocess.Popen([sys.executable, "-c", probe, name], text=True,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            for name in names}
+    failed = {name: run.communicate()[0].strip().splitlines()[-1]
+              for name, run in runs.items() if run.wait() != 0}
+    assert len(names) > 40 and not failed, failed

@@ -9,11 +9,12 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from types import ModuleType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PIL import Image
 
-from ..job import Job
+if TYPE_CHECKING:  # job imports codecs.jpeg_tables, and so this package
+    from ..job import Job
 
 Encoder = Callable[[int | None], bytes]
 SampleEncoder = Callable[[Image.Image, int], bytes]  # (image, quality) -> bytes, for auto quality
