@@ -73,10 +73,13 @@ def test_jpeg_output_uses_8_bit_tables_even_at_low_quality(photo: Image.Image) -
         assert _dqt_precisions(out) and set(_dqt_precisions(out)) == {0}
 
 
-def test_perceptual_matches_the_ssimulacra2_package(photo: Image.Image) -> None:
+# 200 x 150 has five scales (weights shifted, as in libjxl); a 384 px mosaic has all six
+@pytest.mark.parametrize("size", [(200, 150), (384, 384)])
+def test_perceptual_matches_the_ssimulacra2_package(photo: Image.Image,
+                                                    size: tuple[int, int]) -> None:
     pytest.importorskip("scipy")
     s2 = pytest.importorskip("ssimulacra2")
-    crop = photo.crop((0, 0, 200, 150))
+    crop = photo.crop((0, 0, *size))
     buf = io.BytesIO()
     crop.save(buf, "JPEG", quality=40)
     distorted = _decoded(buf.getvalue())
