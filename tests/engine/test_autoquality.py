@@ -125,7 +125,7 @@ def test_lowest_quality_finds_the_smallest_setting_meeting_the_target(target: fl
 @pytest.mark.parametrize("target", [60, 70, 75, 80, 85, 90])
 @pytest.mark.parametrize("curve", ["mozjpeg", "saturating"])
 def test_lowest_quality_needs_few_scores_on_photo_like_curves(curve: str, target: float) -> None:
-    """Each score is a sample encode and a SSIMULACRA2 run (~0.1 s in the browser)."""
+    """Each score is a sample encode and a SSIMULACRA2 run (~70 ms together in the browser)."""
     shapes = {
         # roughly mozjpeg on a 12 MP photo's mosaic (42_IndexError: 76.9 at 56, 84.5 at 80)
         "mozjpeg": lambda q: 100 - 72 * math.exp(-q / 48),
