@@ -11,9 +11,9 @@ JPEG, on a centre crop of each photo, each encoder's quality swept, bytes at SSI
   - localpix/mozjpeg-lossless: the same, rewritten by mozjpeg-lossless-optimization (the native
     provider; same pixels);
   - jpegli: pyjpegli (Google's jpegli) at its default settings;
-  - mozjpeg: @jsquash/jpeg (mozjpeg 4 with trellis, Squoosh's build - the same wasm the page
-    uses) run under Node, from the pinned npm tarball: no PyPI/Debian package ships mozjpeg's
-    cjpeg (Debian's libjpeg-turbo-progs is not mozjpeg);
+  - mozjpeg: @jsquash/jpeg (mozjpeg 4 with trellis, Squoosh's build, scripts/bench's peer) run
+    under Node: no PyPI/Debian package ships mozjpeg's cjpeg (Debian's libjpeg-turbo-progs is
+    not mozjpeg);
   - localpix automatic quality at targets 70/80 (the engine, native providers on): its bytes
     against mozjpeg's bytes at the score it reached.
 AVIF: Pillow's libavif (aom, speed 6) swept the same way, against mozjpeg.
@@ -32,7 +32,6 @@ import os
 import platform
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -47,7 +46,6 @@ sys.path.insert(0, str(ROOT / "py"))
 from PIL import Image  # noqa: E402
 
 import bench_core as core  # noqa: E402
-import wasm_codecs  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 RESULTS = ROOT / "bench-results"
@@ -83,11 +81,12 @@ def log(*parts: object) -> None:
 
 def mozjpeg_sweep(im: Image.Image, qualities: list[int], scorer: core.Scorer
                   ) -> tuple[list[core.Point], str]:
-    (codec,) = [c for c in wasm_codecs.load() if c.name == "jsquash-jpeg"]
+    pkg = ROOT / "bench" / "node_modules" / "@jsquash" / "jpeg"  # scripts/bench's peers
+    if not pkg.is_dir():
+        subprocess.run(["npm", "ci", "--prefix", str(ROOT / "bench"), "--no-audit", "--no-fund"],
+                       check=True)
+    version = json.loads((pkg / "package.json").read_text())["version"]
     with tempfile.TemporaryDirectory() as tmp:
-        with tarfile.open(codec.tarball) as tar:
-            tar.extractall(tmp, filter="data")
-        pkg = Path(tmp) / "package"
         raw = Path(tmp) / "rgba.bin"
         raw.write_bytes(im.convert("RGBA").tobytes())
         script = Path(tmp) / "enc.mjs"
@@ -101,7 +100,7 @@ def mozjpeg_sweep(im: Image.Image, qualities: list[int], scorer: core.Scorer
             data = (Path(tmp) / f"out-{row['q']}.jpg").read_bytes()
             points.append(core.Point(row["q"], len(data), scorer.score(core.decode_rgb(data)),
                                      row["ms"]))
-    return points, codec.npm
+    return points, f"@jsquash/jpeg@{version}"
 
 
 def sweep(encode, im: Image.Image, qualities: list[int], scorer: core.Scorer

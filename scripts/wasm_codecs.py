@@ -3,12 +3,15 @@ their tarball's sha256 in pyproject.toml ([tool.localpix.runtime] wasm_codecs), 
 `npm pack` into the download cache by scripts/setup, checked and unpacked into dist/codecs/ by
 scripts/build.
 
-Each codec ships as its glue script and .wasm: an Emscripten factory (mozjpeg, libwebp, libavif)
-or wasm-bindgen bindings (oxipng, Rust). jSquash publishes the glue as an ES module; the worker is
-a classic script (importScripts also serves the single-file build), so the build turns it into a
+Each codec ships as its glue script and .wasm: an Emscripten factory (libwebp, libavif) or
+wasm-bindgen bindings (oxipng, Rust). jSquash publishes the glue as an ES module; the worker is a
+classic script (importScripts also serves the single-file build), so the build turns it into a
 classic script that registers the factory (or the bindings' functions) on
 self.localpixWasmFactories[name]. The rewrite is checked: it refuses a file that does not have
 exactly the shape it expects. A codec with a SIMD build ships both; the worker picks one.
+
+A codec pinned by `pypi = "package==version"` instead of `npm = ...` is compiled by scripts/setup
+from that sdist's C source (wasm_build.py: mozjpeg) and ships as built.
 Standard library only, like runtime.py.
 """
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -24,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import wasm_build
 from runtime import CACHE_DIR, ROOT, BuildRefused
 
 OUT_DIR = "codecs"
@@ -31,19 +36,23 @@ OUT_DIR = "codecs"
 
 @dataclass(frozen=True)
 class WasmCodec:
-    name: str  # the provider's name (codecs.providers): "jsquash-jpeg"
-    npm: str  # "@jsquash/jpeg@1.6.0"
-    sha256: str  # of the npm tarball
+    name: str  # the provider's name (codecs.providers): "jsquash-webp"
+    package: str  # npm's "@jsquash/webp@1.5.0", or for a codec built here PyPI's "pkg==1.0"
+    sha256: str  # of the npm tarball (of the sdist)
     factory: str  # the glue script inside the package: "codec/enc/mozjpeg_enc.js"
     licences: tuple[str, ...]  # files inside the package shipped beside it
     kind: str = "emscripten"  # or "wasm-bindgen"
     simd: str | None = None  # the glue script of the SIMD build, if the package has one
     notices: tuple[str, ...] = ()  # licence texts from this repository the package lacks
     decoder: str | None = None  # an Emscripten decoder the engine calls too (NAME-decoder)
+    built: bool = False  # compiled here (wasm_build.py) from the sdist `package` names
 
     @property
     def tarball(self) -> Path:
-        package, version = self.npm.rsplit("@", 1)
+        if self.built:
+            package, version = self.package.split("==")
+            return CACHE_DIR / "pypi" / f"{package.replace('-', '_')}-{version}.tar.gz"
+        package, version = self.package.rsplit("@", 1)
         return CACHE_DIR / "npm" / f"{package.lstrip('@').replace('/', '-')}-{version}.tgz"
 
     def wasm(self, script: str) -> str:
@@ -59,9 +68,9 @@ class WasmCodec:
 def load() -> list[WasmCodec]:
     with open(ROOT / "pyproject.toml", "rb") as f:
         pins = tomllib.load(f)["tool"]["localpix"]["runtime"]
-    return [WasmCodec(c["name"], c["npm"], c["sha256"], c["factory"], tuple(c["licences"]),
-                      c.get("kind", "emscripten"), c.get("simd"), tuple(c.get("notices", ())),
-                      c.get("decoder"))
+    return [WasmCodec(c["name"], c.get("npm") or c["pypi"], c["sha256"], c["factory"],
+                      tuple(c["licences"]), c.get("kind", "emscripten"), c.get("simd"),
+                      tuple(c.get("notices", ())), c.get("decoder"), "pypi" in c)
             for c in pins.get("wasm_codecs", [])]
 
 
@@ -70,11 +79,20 @@ def _sha256(path: Path) -> str:
 
 
 def fetch() -> None:
-    """npm pack each pinned codec into the cache (scripts/setup); checked against its pin."""
+    """npm pack each pinned codec into the cache (scripts/setup); checked against its pin. The
+    ones built here: their sdist from PyPI, checked, then compiled (cached)."""
     for codec in load():
+        if codec.built:
+            if not codec.tarball.is_file():
+                subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+                                "--no-binary", ":all:", "-d", str(codec.tarball.parent),
+                                codec.package], check=True)
+            _check(codec)
+            wasm_build.build(codec.name, codec.tarball, codec.factory)
+            continue
         if not codec.tarball.is_file():
             codec.tarball.parent.mkdir(parents=True, exist_ok=True)
-            subprocess.run(["npm", "pack", codec.npm, "--pack-destination",
+            subprocess.run(["npm", "pack", codec.package, "--pack-destination",
                             str(codec.tarball.parent), "--silent"], check=True,
                            stdout=subprocess.DEVNULL)
         _check(codec)
@@ -82,10 +100,10 @@ def fetch() -> None:
 
 def _check(codec: WasmCodec) -> None:
     if not codec.tarball.is_file():
-        raise BuildRefused(f"{codec.npm} is not downloaded: run scripts/setup")
+        raise BuildRefused(f"{codec.package} is not downloaded: run scripts/setup")
     got = _sha256(codec.tarball)
     if got != codec.sha256:
-        raise BuildRefused(f"{codec.npm}: tarball sha256 {got}, pyproject.toml pins "
+        raise BuildRefused(f"{codec.package}: tarball sha256 {got}, pyproject.toml pins "
                            f"{codec.sha256}")
 
 
@@ -134,33 +152,44 @@ def classic_bindings(source: str, name: str) -> str:
     )
 
 
+def _unpack(codec: WasmCodec, out: Path) -> None:
+    """The npm package's glue scripts (made classic scripts), .wasm files and licences."""
+    with tarfile.open(codec.tarball) as tar:
+        def member(path: str) -> bytes:
+            f = tar.extractfile(f"package/{path}")
+            if f is None:
+                raise BuildRefused(f"{codec.package} has no {path}")
+            return f.read()
+
+        rewrite = classic_bindings if codec.kind == "wasm-bindgen" else classic_script
+        for script in codec.scripts:
+            (out / Path(script).name).write_text(rewrite(member(script).decode(), codec.name))
+            wasm = codec.wasm(script)
+            (out / Path(wasm).name).write_bytes(member(wasm))
+        for licence in codec.licences:
+            (out / Path(licence).name).write_bytes(member(licence))
+        if codec.decoder is not None:
+            source = member(codec.decoder).decode()
+            (out / Path(codec.decoder).name).write_text(
+                classic_script(source, f"{codec.name}-decoder"))
+            wasm = codec.wasm(codec.decoder)
+            (out / Path(wasm).name).write_bytes(member(wasm))
+
+
 def install(dist: Path) -> dict[str, dict[str, str]]:
     """Unpack every codec into dist/codecs/NAME/; returns build-info.json's "codecs" entry."""
     info = {}
     for codec in load():
         _check(codec)
         out = dist / OUT_DIR / codec.name
-        out.mkdir(parents=True)
-        with tarfile.open(codec.tarball) as tar:
-            def member(path: str, tar: tarfile.TarFile = tar, npm: str = codec.npm) -> bytes:
-                f = tar.extractfile(f"package/{path}")
-                if f is None:
-                    raise BuildRefused(f"{npm} has no {path}")
-                return f.read()
-
-            rewrite = classic_bindings if codec.kind == "wasm-bindgen" else classic_script
-            for script in codec.scripts:
-                (out / Path(script).name).write_text(rewrite(member(script).decode(), codec.name))
-                wasm = codec.wasm(script)
-                (out / Path(wasm).name).write_bytes(member(wasm))
-            for licence in codec.licences:
-                (out / Path(licence).name).write_bytes(member(licence))
-            if codec.decoder is not None:
-                source = member(codec.decoder).decode()
-                (out / Path(codec.decoder).name).write_text(
-                    classic_script(source, f"{codec.name}-decoder"))
-                wasm = codec.wasm(codec.decoder)
-                (out / Path(wasm).name).write_bytes(member(wasm))
+        if codec.built:
+            built = wasm_build.output_dir(codec.name, codec.tarball)
+            if not (built / codec.factory).is_file():
+                raise BuildRefused(f"{codec.name} is not compiled: run scripts/setup")
+            shutil.copytree(built, out)
+        else:
+            out.mkdir(parents=True)
+            _unpack(codec, out)
         for notice in codec.notices:
             (out / Path(notice).name).write_bytes((ROOT / notice).read_bytes())
         base = f"{OUT_DIR}/{codec.name}"
@@ -169,7 +198,9 @@ def install(dist: Path) -> dict[str, dict[str, str]]:
             return {"script": f"{base}/{Path(script).name}",
                     "wasm": f"{base}/{Path(codec.wasm(script)).name}"}
 
-        info[codec.name] = {"npm": codec.npm, "kind": codec.kind, **files(codec.factory)}
+        info[codec.name] = {"package": codec.package, "kind": codec.kind, **files(codec.factory)}
+        if codec.built:
+            info[codec.name]["compiler"] = wasm_build.compiler()
         if codec.simd is not None:
             info[codec.name]["simd"] = files(codec.simd)
         if codec.decoder is not None:

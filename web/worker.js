@@ -562,7 +562,7 @@ async function startEngine() {
 }
 
 // ---- wasm codecs (codecs.providers' browser providers, scripts/wasm_codecs.py) ----
-// name -> {encode(rgba, width, height, options) -> Uint8Array} (Emscripten codecs) or the
+// name -> {encode(pixels, width, height, options) -> Uint8Array} (Emscripten codecs) or the
 // wasm-bindgen functions ({optimise(png, level, interlace, optimiseAlpha) -> Uint8Array}).
 self.localpixCodecs = {};
 const codecLoads = {}; // name -> Promise of "ready" | why not

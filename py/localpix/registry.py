@@ -55,7 +55,7 @@ class Format:
 FORMATS: tuple[Format, ...] = (
     Format("jpeg", "JPEG", "image/jpeg", (".jpg", ".jpeg", ".jpe", ".jfif"), "jpeg",
            ("JpegImagePlugin", "MpoImagePlugin"), "JPEG", "jpeg", "jpeg",
-           providers=("mozjpeg-lossless", "jsquash-jpeg")),
+           providers=("mozjpeg-lossless", "mozjpeg-wasm")),
     Format("png", "PNG", "image/png", (".png",), "png",
            ("PngImagePlugin",), "PNG", "png", "png", providers=("oxipng", "jsquash-oxipng")),
     Format("webp", "WebP", "image/webp", (".webp",), "webp",

@@ -53,16 +53,17 @@ def process_with_codec_blocked(page: Page, server: str, folder: str, source: Pat
 
 def test_a_codec_that_fails_to_load_falls_back_to_pillow(page: Page, server: str,
                                                           tmp_path: Path) -> None:
-    data, refused = process_with_codec_blocked(page, server, "jsquash-jpeg", PHOTO,
+    data, refused = process_with_codec_blocked(page, server, "mozjpeg-wasm", PHOTO,
                                                tmp_path / "out.jpg")
     with Image.open(io.BytesIO(data)) as image:
         image.load()
         assert image.format == "JPEG"
-    assert any(url.endswith("mozjpeg_enc.wasm") for url in refused), "the worker asked nothing"
+    assert any(url.endswith("/mozjpeg.wasm") for url in refused), "the worker asked nothing"
     page.locator("#files details.file-report summary").first.click()
     report = page.locator("#files .file-report")
     expect(report).to_contain_text("Encoded by Pillow (libjpeg).")
-    expect(report).to_contain_text("mozjpeg (wasm, @jsquash/jpeg) is not loaded in this page")
+    expect(report).to_contain_text(
+        "mozjpeg 5 (wasm, with localpix's tables) is not loaded in this page")
 
 
 def test_oxipng_deflates_the_pages_png_losslessly(page: Page, server: str, tmp_path: Path

@@ -129,7 +129,7 @@ def test_single_file_works_from_disk_with_no_network(
     photo = row(page, PHOTO.name)
     photo.locator("details.file-report summary").click()
     expect(photo.locator(".file-report")).to_contain_text(
-        "Encoded by mozjpeg (wasm, @jsquash/jpeg)")
+        "Encoded by mozjpeg 5 (wasm, with localpix's tables)")
     # An iPhone photo too: the HEIC decoder is embedded like the rest (web/decoders.js).
     page.locator("#file").set_input_files(CORPUS / "modern" / "meta.heic")
     heic = row(page, "meta.heic")

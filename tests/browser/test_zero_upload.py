@@ -89,11 +89,10 @@ def test_processing_a_photo_sends_nothing(
     assert not during, f"the page made requests after the engine was ready: {during}"
     codec_files = [e for e in page_entries if e.url.startswith(server + "codecs/")]
     # The JPEG came from mozjpeg in wasm, loaded from our server.
-    assert {"mozjpeg_enc.js", "mozjpeg_enc.wasm"} <= {e.url.rsplit("/", 1)[1]
-                                                      for e in codec_files}
+    assert {"mozjpeg.js", "mozjpeg.wasm"} <= {e.url.rsplit("/", 1)[1] for e in codec_files}
     page.locator("#files details.file-report summary").first.click()
     expect(page.locator("#files .file-report")).to_contain_text(
-        "Encoded by mozjpeg (wasm, @jsquash/jpeg)")
+        "Encoded by mozjpeg 5 (wasm, with localpix's tables)")
     # Every one of those requests is on the meter, in its own line (the meter counts the
     # worker's loads even when the offline copy served them: nothing is hidden, some are extra).
     meter = page.locator("#net-meter")

@@ -20,7 +20,7 @@ from tests.conftest import CORPUS
 
 from localpix import CompressOptions, compress
 from localpix.adapters.cli import main
-from localpix.codecs import avif, jpeg, png, providers, webp
+from localpix.codecs import avif, jpeg, jpeg_tables, png, providers, webp
 from localpix.errors import UnsupportedFormatError
 from localpix.options import Keep
 from localpix.quality import auto
@@ -124,7 +124,7 @@ def test_a_failing_provider_falls_back_to_pillow_with_a_warning(monkeypatch) -> 
 
 def test_a_browser_codec_the_page_did_not_load_is_a_note(monkeypatch) -> None:
     monkeypatch.setattr(providers, "RUNTIME", "browser")
-    with providers.browser_codecs({"jsquash-jpeg": "the wasm file did not load"}):
+    with providers.browser_codecs({"mozjpeg-wasm": "the wasm file did not load"}):
         result = compress(PHOTO, CompressOptions(max_width=480))
     assert result.codec == jpeg.LABEL
     assert "did not load" in result.note
@@ -180,9 +180,9 @@ def test_the_worker_is_told_which_wasm_codecs_a_job_can_use() -> None:
     def ask(data: bytes, request: dict) -> list[str]:
         return codecs_for(data, json.dumps(request))
 
-    assert ask(PHOTO, {"mode": "compress", "options": {}}) == ["jsquash-jpeg"]
+    assert ask(PHOTO, {"mode": "compress", "options": {}}) == ["mozjpeg-wasm"]
     assert ask(PHOTO, {"mode": "compress", "options": {"format": "smallest"}}) == [
-        "jsquash-jpeg", "jsquash-webp", "jsquash-avif"]
+        "mozjpeg-wasm", "jsquash-webp", "jsquash-avif"]
     assert ask(PHOTO, {"mode": "compress", "options": {"format": "avif"}}) == ["jsquash-avif"]
     assert ask(PHOTO, {"mode": "compress", "options": {"format": "webp"}}) == ["jsquash-webp"]
     assert ask(PNG, {"mode": "compress"}) == ["jsquash-oxipng"]
@@ -251,6 +251,71 @@ def test_the_pages_oxipng_failing_falls_back_to_the_engines_png(monkeypatch) -> 
     assert any("unreachable executed" in w and "Pillow encoded it instead" in w
                for w in result.warnings)
     assert pixels(result.data) == pixels(plain.data)
+
+
+class WasmMozjpeg:
+    """The page's mozjpeg's encode(pixels, width, height, settings) (scripts/wasm/mozjpeg-wasm),
+    made here with Pillow's libjpeg and the tables it is given: a bare JFIF JPEG, as the wasm
+    writes it, without trellis (tests/test_wasm_mozjpeg.py runs the real one)."""
+
+    def __init__(self) -> None:
+        self.settings: list[dict] = []
+
+    def encode(self, pixels: bytes, width: int, height: int, settings: dict) -> _JsBytes:
+        self.settings.append(settings)
+        mode = "L" if len(pixels) == width * height else "RGB"
+        im = Image.frombytes(mode, (width, height), bytes(pixels))
+        flat = settings["tables"]
+        out = io.BytesIO()
+        im.save(out, "JPEG", qtables=[flat[i : i + 64] for i in range(0, len(flat), 64)],
+                subsampling={1: "4:4:4", 2: "4:2:2", 4: "4:2:0"}[settings["subsampling"]],
+                optimize=True, progressive=True)
+        return _JsBytes(out.getvalue())
+
+
+def tables_used(settings: dict) -> set[str]:
+    """Which of localpix's table sets, at some quality, `settings` carries."""
+    return {name for name in jpeg_tables.TABLES for q in range(1, 101)
+            if [v for t in jpeg_tables.scaled(name, q) for v in t] == settings["tables"]}
+
+
+@needs_numpy
+def test_the_pages_mozjpeg_searches_localpixs_tables_like_the_engine(monkeypatch) -> None:
+    pillow = compress(PHOTO, AUTO)
+    codec = WasmMozjpeg()
+    with providers.browser_codecs({"mozjpeg-wasm": "ready"}):
+        as_if_in_the_page(monkeypatch, "mozjpeg-wasm", codec)
+        result = compress(PHOTO, AUTO)
+    assert result.codec == providers.PROVIDERS["mozjpeg-wasm"].label and not result.warnings
+    assert set().union(*map(tables_used, codec.settings)) == set(jpeg.AUTO_TABLES)
+    assert all(s["trellis"] is jpeg.WASM_TRELLIS and s["scan_search"] is jpeg.WASM_SCAN_SEARCH
+               and s["subsampling"] == 4 for s in codec.settings)
+    assert result.score is not None and result.score >= TARGET
+    # The same tables at the same quality as the engine's own search: the same pixels, and the
+    # metadata the keep settings allow, as Pillow writes it.
+    assert pixels(result.data) == pixels(pillow.data)
+    tags = exiftool_many({"page": result.data, "pillow": pillow.data})
+
+    def meta(which: str) -> dict:
+        return {k: v for k, v in tags[which].items()
+                if not k.startswith(("SourceFile", "System:", "File:", "JFIF:"))}
+
+    assert meta("page") == meta("pillow") and meta("page")
+    no_private_metadata(result.data)
+
+
+def test_the_pages_mozjpeg_takes_the_tables_and_subsampling_asked_for(monkeypatch) -> None:
+    codec = WasmMozjpeg()
+    options = CompressOptions(quality=70, jpeg_tables="klein", jpeg_subsampling="4:4:4",
+                              max_width=480)
+    with providers.browser_codecs({"mozjpeg-wasm": "ready"}):
+        as_if_in_the_page(monkeypatch, "mozjpeg-wasm", codec)
+        result = compress(PHOTO, options)
+    (settings,) = codec.settings
+    assert settings["tables"] == [v for t in jpeg_tables.scaled("klein", 70) for v in t]
+    assert settings["subsampling"] == 1
+    with Image.open(io.BytesIO(result.data)) as im:
+        assert im.layer[0][1:3] == (1, 1)
 
 
 class WasmWebp:

@@ -9,7 +9,7 @@ request:  {"mode": "compress" | "clean" | "inspect", "options": {...}, "name": "
           result at most that many px on a side, as a data: URL. Optional "decoded":
           {"format": "AVIF", "width", "height", "file_size"}: `data` is the file's first
           file_size bytes followed by the RGBA pixels the page decoded for it (web/decoders.js).
-          Optional "codecs": {"jsquash-jpeg": "ready" | "<why not>"}: the wasm codecs the
+          Optional "codecs": {"mozjpeg-wasm": "ready" | "<why not>"}: the wasm codecs the
           worker initialised for this job (web/worker.js; codecs.providers).
 response: {"ok": true, "format", "mime", "extension", "name", "input_size", "output_size",
            "reencoded", "quality", "target_met", "score", "orientation_applied", "low_quality",

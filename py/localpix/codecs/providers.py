@@ -4,7 +4,7 @@ Pillow is the baseline that is always there (for AVIF: Pillow >= 11.3 built with
 format's registry record lists better providers in order of preference; each belongs to one
 runtime. Natively a provider is a PyPI package, used when it imports (`localpix[native]`). In the
 browser it is a wasm codec the worker initialised in JavaScript before the job (web/worker.js);
-the request says which ones it has ({"jsquash-jpeg": "ready" | "<why not>"}), and Python calls
+the request says which ones it has ({"mozjpeg-wasm": "ready" | "<why not>"}), and Python calls
 their synchronous encode through Pyodide's FFI.
 
 A provider that is missing is noted on the file's row and Pillow encodes; one that fails while
@@ -50,9 +50,11 @@ PROVIDERS: dict[str, Provider] = {p.name: p for p in (
     # Re-deflates the engine's PNG (its palette and filter choice) with libdeflate.
     Provider("oxipng", "oxipng (libdeflate), after localpix's palette reduction", "native",
              "oxipng", "pyoxipng", "MIT"),
-    # mozjpeg itself (trellis quantisation), compiled to wasm by Squoosh.
-    Provider("jsquash-jpeg", "mozjpeg (wasm, @jsquash/jpeg)", "browser", "jsquash-jpeg",
-             "@jsquash/jpeg", "Apache-2.0; mozjpeg IJG + BSD-3-Clause + zlib"),
+    # mozjpeg itself (trellis quantisation) with localpix's tables, compiled to wasm by
+    # scripts/wasm_build.py from the source mozjpeg-lossless-optimization's sdist bundles.
+    Provider("mozjpeg-wasm", "mozjpeg 5 (wasm, with localpix's tables)", "browser",
+             "mozjpeg-wasm", "mozjpeg-lossless-optimization (sdist, mozjpeg 5.0.0 source)",
+             "mozjpeg IJG + BSD-3-Clause + zlib"),
     # oxipng itself (libdeflate), compiled to wasm by Squoosh: the page's pyoxipng.
     Provider("jsquash-oxipng", "oxipng (wasm, @jsquash/oxipng), after localpix's palette reduction",
              "browser", "jsquash-oxipng", "@jsquash/oxipng", "Apache-2.0; oxipng MIT"),

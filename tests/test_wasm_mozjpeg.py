@@ -1,0 +1,135 @@
+"""The mozjpeg the page ships (dist/codecs/mozjpeg-wasm, compiled by scripts/wasm_build.py), run
+under Node exactly as built: it writes the tables it is given, its trellis quantisation takes
+fewer bytes than Pillow's libjpeg with the same tables, grey stays grey, and what it refuses is an
+error the engine can report (never an abort of the module)."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageOps
+from tests.conftest import CORPUS
+
+from localpix.codecs import jpeg, jpeg_tables
+
+ROOT = Path(__file__).resolve().parent.parent
+CODEC = ROOT / "dist" / "codecs" / "mozjpeg-wasm"
+
+# Encodes each job of a JSON list ({pixels: file, width, height, options}) with the built module,
+# writing file + ".jpg", or file + ".error" with the message of what it threw.
+DRIVER = r"""
+const { readFileSync, writeFileSync } = require("node:fs");
+const [dir, jobsFile] = process.argv.slice(2);
+require(dir + "/mozjpeg.js");
+globalThis.localpixWasmFactories["mozjpeg-wasm"]({
+  wasmBinary: readFileSync(dir + "/mozjpeg.wasm"),
+}).then((codec) => {
+  for (const job of JSON.parse(readFileSync(jobsFile, "utf8"))) {
+    try {
+      const out = codec.encode(new Uint8Array(readFileSync(job.pixels)), job.width, job.height,
+                               job.options);
+      writeFileSync(job.pixels + ".jpg", out);
+    } catch (error) {
+      writeFileSync(job.pixels + ".error", String(error.message));
+    }
+  }
+});
+"""
+
+pytestmark = pytest.mark.skipif(not (CODEC / "mozjpeg.wasm").is_file(),
+                                reason="dist/ has no mozjpeg-wasm (scripts/build)")
+
+
+def run(tmp_path: Path, jobs: list[tuple[Image.Image | bytes, int, int, dict]]
+        ) -> list[bytes | str]:
+    """Each (pixels, width, height, options) encoded by the wasm: JPEG bytes or the error."""
+    listed = []
+    for n, (pixels, width, height, options) in enumerate(jobs):
+        path = tmp_path / f"job{n}"
+        path.write_bytes(pixels.tobytes() if isinstance(pixels, Image.Image) else pixels)
+        listed.append({"pixels": str(path), "width": width, "height": height,
+                       "options": options})
+    (tmp_path / "jobs.json").write_text(json.dumps(listed))
+    (tmp_path / "driver.cjs").write_text(DRIVER)
+    subprocess.run(["node", str(tmp_path / "driver.cjs"), str(CODEC), str(tmp_path / "jobs.json")],
+                   check=True, timeout=300)
+    out: list[bytes | str] = []
+    for job in listed:
+        jpg, error = Path(job["pixels"] + ".jpg"), Path(job["pixels"] + ".error")
+        out.append(jpg.read_bytes() if jpg.exists() else error.read_text())
+    return out
+
+
+def settings(image: Image.Image, tables: str, quality: int, **extra: object) -> dict:
+    flat = [v for t in jpeg_tables.scaled(tables, quality, grey=image.mode == "L") for v in t]
+    return {"tables": flat, "subsampling": 4, "trellis": True, "scan_search": False, **extra}
+
+
+@pytest.fixture(scope="module")
+def photo() -> Image.Image:
+    with Image.open(CORPUS / "large" / "jolla.jpg") as im:
+        upright = ImageOps.exif_transpose(im).convert("RGB")
+    return upright.crop((0, 0, 768, 512))
+
+
+def pillow(image: Image.Image, tables: str, quality: int) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", qtables=jpeg_tables.scaled(tables, quality), optimize=True,
+               progressive=True, subsampling="4:2:0")
+    return buf.getvalue()
+
+
+def test_it_writes_localpixs_tables_and_trellis_saves_bytes(photo, tmp_path) -> None:
+    jobs = [(photo, *photo.size, settings(photo, name, 75)) for name in jpeg.AUTO_TABLES]
+    jobs.append((photo, *photo.size, settings(photo, "psnr-hvs", 75, trellis=False)))
+    jobs.append((photo, *photo.size, settings(photo, "psnr-hvs", 75, scan_search=True)))
+    hvs, steep, no_trellis, searched = run(tmp_path, jobs)
+    for data, name in ((hvs, "psnr-hvs"), (steep, "psnr-hvs-steep")):
+        assert isinstance(data, bytes)
+        with Image.open(io.BytesIO(data)) as im:
+            im.load()
+            assert (im.format, im.mode, im.size) == ("JPEG", "RGB", photo.size)
+            assert im.layers == 3 and im.layer[0][1:3] == (2, 2)  # 4:2:0
+            assert [list(im.quantization[i]) for i in (0, 1)] == jpeg_tables.scaled(name, 75)
+    assert isinstance(no_trellis, bytes) and isinstance(searched, bytes)
+    # Same tables as Pillow: what trellis quantisation saves is mozjpeg's own.
+    assert len(hvs) < 0.95 * len(pillow(photo, "psnr-hvs", 75))
+    assert len(hvs) < 0.95 * len(no_trellis)
+    assert len(searched) <= len(hvs)  # the scan search only ever picks a smaller layout
+
+
+def test_grey_stays_grey_and_subsampling_is_honoured(photo, tmp_path) -> None:
+    grey = photo.convert("L")
+    full = settings(photo, "psnr-hvs", 80, subsampling=1)
+    half = settings(photo, "psnr-hvs", 80, subsampling=2)
+    grey_out, full_out, half_out = run(tmp_path, [
+        (grey, *grey.size, settings(grey, "psnr-hvs", 80)),
+        (photo, *photo.size, full),
+        (photo, *photo.size, half),
+    ])
+    with Image.open(io.BytesIO(grey_out)) as im:
+        assert im.mode == "L" and list(im.quantization[0]) == jpeg_tables.scaled("psnr-hvs", 80,
+                                                                                  grey=True)[0]
+    with Image.open(io.BytesIO(full_out)) as im:
+        assert im.layer[0][1:3] == (1, 1)
+    with Image.open(io.BytesIO(half_out)) as im:
+        assert im.layer[0][1:3] == (2, 1)
+
+
+def test_what_it_refuses_is_an_error_not_an_abort(photo, tmp_path) -> None:
+    ok = settings(photo, "psnr-hvs", 80)
+    wrong_size, wrong_tables, too_wide, after = run(tmp_path, [
+        (photo, photo.width, photo.height - 1, ok),
+        (photo, *photo.size, {**ok, "tables": ok["tables"][:64]}),
+        (bytes(3 * 70_000), 70_000, 1, ok),  # refused inside libjpeg: its error_exit
+        (photo, *photo.size, ok),  # the module still works after those
+    ])
+    assert wrong_size == f"mozjpeg: {photo.width * photo.height * 3} bytes is not " \
+                         f"{photo.width} x {photo.height - 1} pixels"
+    assert wrong_tables == "mozjpeg: 64 table entries for 3 channels"
+    assert too_wide == "mozjpeg: Maximum supported image dimension is 65500 pixels"
+    assert isinstance(after, bytes) and after.startswith(b"\xff\xd8")
