@@ -253,6 +253,19 @@ def test_the_pages_oxipng_failing_falls_back_to_the_engines_png(monkeypatch) -> 
     assert pixels(result.data) == pixels(plain.data)
 
 
+def same_metadata_as_pillow(page: bytes, pillow: bytes, container: str) -> None:
+    """The page's output carries the metadata the keep settings allow, where Pillow writes it:
+    the same tags as Pillow's output (ExifTool), apart from the container's own; nothing private."""
+    tags = exiftool_many({"page": page, "pillow": pillow})
+
+    def meta(which: str) -> dict:
+        return {k: v for k, v in tags[which].items()
+                if not k.startswith(("SourceFile", "System:", "File:", container))}
+
+    assert meta("page") == meta("pillow") and meta("page")
+    no_private_metadata(page)
+
+
 class WasmMozjpeg:
     """The page's mozjpeg's encode(pixels, width, height, settings) (scripts/wasm/mozjpeg-wasm),
     made here with Pillow's libjpeg and the tables it is given: a bare JFIF JPEG, as the wasm
@@ -291,17 +304,9 @@ def test_the_pages_mozjpeg_searches_localpixs_tables_like_the_engine(monkeypatch
     assert all(s["trellis"] is jpeg.WASM_TRELLIS and s["scan_search"] is jpeg.WASM_SCAN_SEARCH
                and s["subsampling"] == 4 for s in codec.settings)
     assert result.score is not None and result.score >= TARGET
-    # The same tables at the same quality as the engine's own search: the same pixels, and the
-    # metadata the keep settings allow, as Pillow writes it.
+    # The same tables at the same quality as the engine's own search: the same pixels.
     assert pixels(result.data) == pixels(pillow.data)
-    tags = exiftool_many({"page": result.data, "pillow": pillow.data})
-
-    def meta(which: str) -> dict:
-        return {k: v for k, v in tags[which].items()
-                if not k.startswith(("SourceFile", "System:", "File:", "JFIF:"))}
-
-    assert meta("page") == meta("pillow") and meta("page")
-    no_private_metadata(result.data)
+    same_metadata_as_pillow(result.data, pillow.data, "JFIF:")
 
 
 def test_the_pages_mozjpeg_takes_the_tables_and_subsampling_asked_for(monkeypatch) -> None:
@@ -350,15 +355,7 @@ def test_the_pages_webp_meets_the_target_and_carries_only_the_kept_metadata(monk
     assert set(codec.configs[0]) == set(webp.WASM_DEFAULTS)  # embind wants every field
     assert result.score is not None and result.score >= TARGET
     assert pixels(result.data) == pixels(pillow.data)  # same libwebp here: same pixels
-    # The metadata the keep settings allow, where Pillow writes it: the same tags as Pillow's.
-    tags = exiftool_many({"page": result.data, "pillow": pillow.data})
-
-    def meta(which: str) -> dict:
-        return {k: v for k, v in tags[which].items()
-                if not k.startswith(("SourceFile", "System:", "File:", "RIFF:"))}
-
-    assert meta("page") == meta("pillow") and meta("page")
-    no_private_metadata(result.data)
+    same_metadata_as_pillow(result.data, pillow.data, "RIFF:")
 
 
 def test_webp_metadata_goes_into_a_vp8x_file_the_decoder_reads() -> None:
