@@ -65,8 +65,8 @@ def run(tmp_path: Path, jobs: list[tuple[Image.Image | bytes, int, int, dict]]
 
 
 def settings(image: Image.Image, tables: str, quality: int, **extra: object) -> dict:
-    flat = [v for t in jpeg_tables.scaled(tables, quality, grey=image.mode == "L") for v in t]
-    return {"tables": flat, "subsampling": 4, "trellis": True, "scan_search": False, **extra}
+    return {"tables": jpeg.wasm_tables(tables, quality, grey=image.mode == "L"),
+            "subsampling": 4, "trellis": True, "scan_search": False, **extra}
 
 
 @pytest.fixture(scope="module")

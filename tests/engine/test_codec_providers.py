@@ -289,7 +289,7 @@ class WasmMozjpeg:
 def tables_used(settings: dict) -> set[str]:
     """Which of localpix's table sets, at some quality, `settings` carries."""
     return {name for name in jpeg_tables.TABLES for q in range(1, 101)
-            if [v for t in jpeg_tables.scaled(name, q) for v in t] == settings["tables"]}
+            if jpeg.wasm_tables(name, q) == settings["tables"]}
 
 
 @needs_numpy
@@ -318,7 +318,7 @@ def test_the_pages_mozjpeg_takes_the_tables_and_subsampling_asked_for(monkeypatc
         as_if_in_the_page(monkeypatch, "mozjpeg-wasm", codec)
         result = compress(PHOTO, options)
     (settings,) = codec.settings
-    assert settings["tables"] == [v for t in jpeg_tables.scaled("klein", 70) for v in t]
+    assert settings["tables"] == jpeg.wasm_tables("klein", 70)
     assert settings["subsampling"] == 1
     with Image.open(io.BytesIO(result.data)) as im:
         assert im.layer[0][1:3] == (1, 1)

@@ -14,6 +14,7 @@ from ..options import CompressOptions
 from . import Encoder, SampleEncoder, jpeg_tables, pillow_save, providers
 
 LABEL = "Pillow (libjpeg)"
+WASM = "mozjpeg-wasm"  # the page's mozjpeg (codecs.providers)
 
 # Candidates for the automatic mode: the steep set wins on full-resolution camera photos, the
 # plain one on downscaled/sharp ones (Klein's tables, tried before, were rarely better than either).
@@ -67,7 +68,7 @@ def encoder(image: Image.Image, job: Job, extra: dict[str, object]) -> Encoder:
     lib = providers.module(provider)
 
     def encode(quality: int | None) -> bytes:
-        if provider.name == "mozjpeg-wasm":
+        if provider.name == WASM:
             return providers.attempt(
                 job, provider,
                 lambda: with_metadata(_wasm(lib, image, quality or job.quality, _tables(job),
@@ -84,23 +85,30 @@ def encoder(image: Image.Image, job: Job, extra: dict[str, object]) -> Encoder:
 def sample_encoders(job: Job) -> dict[str, SampleEncoder]:
     opts = job.options
     provider = _provider(job)
-    if provider is not None and provider.name == "mozjpeg-wasm":
-        lib = providers.module(provider)
-        sets = [opts.jpeg_tables] if opts.jpeg_tables else list(WASM_AUTO_TABLES)
+    page = provider if provider is not None and provider.name == WASM else None
+    sets = [opts.jpeg_tables] if opts.jpeg_tables else list(
+        AUTO_TABLES if page is None else WASM_AUTO_TABLES)
 
-        def wasm(tables: str) -> SampleEncoder:
-            return lambda im, q: providers.attempt(
-                job, provider, lambda: _wasm(lib, im, q, tables, opts),
-                lambda: pillow_save(im, "JPEG", **params(im, q, tables, opts)), LABEL)
-
-        return {name: wasm(name) for name in sets}
-
-    # The lossless rewrite shrinks every candidate alike, so the search needs only Pillow.
     def with_tables(tables: str) -> SampleEncoder:
         return lambda im, q: pillow_save(im, "JPEG", **params(im, q, tables, opts))
 
-    sets = [opts.jpeg_tables] if opts.jpeg_tables else list(AUTO_TABLES)
-    return {name: with_tables(name) for name in sets}
+    if page is None:
+        # The lossless rewrite shrinks every candidate alike, so the search needs only Pillow.
+        return {name: with_tables(name) for name in sets}
+    lib = providers.module(page)
+
+    def wasm(tables: str) -> SampleEncoder:
+        pillow = with_tables(tables)
+        return lambda im, q: providers.attempt(
+            job, page, lambda: _wasm(lib, im, q, tables, opts), lambda: pillow(im, q), LABEL)
+
+    return {name: wasm(name) for name in sets}
+
+
+def wasm_tables(tables: str, quality: int, grey: bool = False) -> list[int]:
+    """The table set `tables` at `quality` as the page's mozjpeg takes it: jpeg_tables.scaled's
+    tables in one list, luma then chroma."""
+    return [v for table in jpeg_tables.scaled(tables, quality, grey=grey) for v in table]
 
 
 def _wasm(lib: Any, image: Image.Image, quality: int, tables: str, opts: CompressOptions
@@ -111,8 +119,7 @@ def _wasm(lib: Any, image: Image.Image, quality: int, tables: str, opts: Compres
     if image.mode not in ("L", "RGB"):
         image = image.convert("RGB")
     settings = {
-        "tables": [v for table in jpeg_tables.scaled(tables, quality, grey=image.mode == "L")
-                   for v in table],
+        "tables": wasm_tables(tables, quality, grey=image.mode == "L"),
         "subsampling": SUBSAMPLING[opts.jpeg_subsampling or "4:2:0"],
         "trellis": WASM_TRELLIS, "scan_search": WASM_SCAN_SEARCH,
     }
