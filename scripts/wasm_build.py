@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+from functools import cache
 from pathlib import Path
 
 from runtime import CACHE_DIR, ROOT, BuildRefused
@@ -40,6 +41,7 @@ MOZJPEG_LINK = ["-O3", "-sMODULARIZE=1", "-sEXPORT_NAME=localpixMozjpeg",
                 "-sEXPORTED_RUNTIME_METHODS=UTF8ToString"]
 
 
+@cache  # emcc is a Python program (~0.2 s a call); setup, build and build-info all ask
 def compiler() -> str:
     """emcc's version line: what compiled the codecs built here."""
     if shutil.which("emcc") is None:

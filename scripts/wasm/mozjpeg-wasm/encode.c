@@ -70,8 +70,8 @@ int encode(const unsigned char *pixels, int width, int height, int channels,
   jpeg_c_set_bool_param(&c, JBOOLEAN_TRELLIS_QUANT_DC, (flags & TRELLIS) != 0);
   jpeg_c_set_bool_param(&c, JBOOLEAN_OPTIMIZE_SCANS, (flags & SCAN_SEARCH) != 0);
   jpeg_add_quant_table(&c, 0, tables, 100, TRUE);
-  if (channels != 1) jpeg_add_quant_table(&c, 1, tables + 64, 100, TRUE);
   if (channels != 1) {
+    jpeg_add_quant_table(&c, 1, tables + 64, 100, TRUE);
     c.comp_info[0].h_samp_factor = subsampling == 1 ? 1 : 2;
     c.comp_info[0].v_samp_factor = subsampling == 4 ? 2 : 1;
   }
