@@ -81,11 +81,7 @@ def log(*parts: object) -> None:
 
 def mozjpeg_sweep(im: Image.Image, qualities: list[int], scorer: core.Scorer
                   ) -> tuple[list[core.Point], str]:
-    pkg = ROOT / "bench" / "node_modules" / "@jsquash" / "jpeg"  # scripts/bench's peers
-    if not pkg.is_dir():
-        subprocess.run(["npm", "ci", "--prefix", str(ROOT / "bench"), "--no-audit", "--no-fund"],
-                       check=True)
-    version = json.loads((pkg / "package.json").read_text())["version"]
+    pkg, version = core.npm_peers()["jpeg"]
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "rgba.bin"
         raw.write_bytes(im.convert("RGBA").tobytes())

@@ -10,17 +10,36 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 import math
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
 
 CROP = 1024  # SSIMULACRA2 on a centre crop, as in issue #5's baseline
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+NPM_PEERS = ("jpeg", "webp", "avif", "oxipng")  # @jsquash/*, bench/package.json
+
+
+def npm_peers() -> dict[str, tuple[Path, str]]:
+    """{name: (package directory, version)} of the dev-only npm peers, installed first with
+    `npm ci --prefix bench` when one is missing (scripts/bench, scripts/bench_codecs.py)."""
+    dirs = {name: BENCH / "node_modules" / "@jsquash" / name for name in NPM_PEERS}
+    if not all(d.is_dir() for d in dirs.values()):
+        print("bench: installing the npm peers (npm ci --prefix bench)", file=sys.stderr,
+              flush=True)
+        subprocess.run(["npm", "ci", "--prefix", str(BENCH), "--no-audit", "--no-fund"],
+                       check=True)
+    return {name: (d, json.loads((d / "package.json").read_text())["version"])
+            for name, d in dirs.items()}
+
 
 # ---- images ----------------------------------------------------------------------------------
 
