@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 from tests.conftest import CORPUS
 
-from localpix import CompressOptions, compress
+from localpix import CompressOptions, Result, compress
 from localpix.adapters.cli import main
 from localpix.codecs import avif, jpeg, jpeg_tables, png, providers, webp
 from localpix.errors import UnsupportedFormatError
@@ -200,10 +200,11 @@ class _JsBytes:
         return self.data
 
 
-def as_if_in_the_page(monkeypatch: pytest.MonkeyPatch, name: str, codec: Any) -> None:
-    """The browser runtime with the wasm codec `name` loaded as `codec` (Pyodide's to_js passes
-    the buffer through): the engine's side of the page's codecs, run natively. Chromium runs
-    the real wasm (tests/browser/test_codecs.py)."""
+def compress_in_the_page(monkeypatch: pytest.MonkeyPatch, name: str, codec: Any, data: bytes,
+                         options: CompressOptions) -> Result:
+    """compress(data, options) in the browser runtime with the wasm codec `name` loaded as
+    `codec` (Pyodide's to_js passes the buffer through): the engine's side of the page's codecs,
+    run natively. Chromium runs the real wasm (tests/browser/test_codecs.py)."""
     monkeypatch.setattr(providers, "RUNTIME", "browser")
     ffi = types.ModuleType("pyodide.ffi")
     ffi.to_js = lambda value, **_: value  # type: ignore[attr-defined]
@@ -212,6 +213,8 @@ def as_if_in_the_page(monkeypatch: pytest.MonkeyPatch, name: str, codec: Any) ->
     real = providers.module
     monkeypatch.setattr(providers, "module",
                         lambda p: codec if p.name == name else real(p))
+    with providers.browser_codecs({name: "ready"}):
+        return compress(data, options)
 
 
 @pytest.mark.skipif(not have("oxipng"), reason="pyoxipng missing")
@@ -228,9 +231,8 @@ def test_the_pages_oxipng_redeflates_the_engines_png(monkeypatch) -> None:
                                                         strip=oxipng.StripChunks.none()))
 
     plain = compress(PNG, CompressOptions(format="png"))
-    with providers.browser_codecs({"jsquash-oxipng": "ready"}):
-        as_if_in_the_page(monkeypatch, "jsquash-oxipng", WasmOxipng())
-        result = compress(PNG, CompressOptions(format="png"))
+    result = compress_in_the_page(monkeypatch, "jsquash-oxipng", WasmOxipng(), PNG,
+                                  CompressOptions(format="png"))
     assert seen == [(png.OXIPNG_LEVEL, False, False)]
     assert result.codec == providers.PROVIDERS["jsquash-oxipng"].label
     assert pixels(result.data) == pixels(plain.data)  # (turned upright: its orientation)
@@ -244,9 +246,8 @@ def test_the_pages_oxipng_failing_falls_back_to_the_engines_png(monkeypatch) -> 
             raise RuntimeError("unreachable executed")  # a wasm trap, as Pyodide raises it
 
     plain = compress(PNG, CompressOptions(format="png"))
-    with providers.browser_codecs({"jsquash-oxipng": "ready"}):
-        as_if_in_the_page(monkeypatch, "jsquash-oxipng", Broken())
-        result = compress(PNG, CompressOptions(format="png"))
+    result = compress_in_the_page(monkeypatch, "jsquash-oxipng", Broken(), PNG,
+                                  CompressOptions(format="png"))
     assert result.codec == png.LABEL
     assert any("unreachable executed" in w and "Pillow encoded it instead" in w
                for w in result.warnings)
@@ -296,9 +297,7 @@ def tables_used(settings: dict) -> set[str]:
 def test_the_pages_mozjpeg_searches_localpixs_tables_like_the_engine(monkeypatch) -> None:
     pillow = compress(PHOTO, AUTO)
     codec = WasmMozjpeg()
-    with providers.browser_codecs({"mozjpeg-wasm": "ready"}):
-        as_if_in_the_page(monkeypatch, "mozjpeg-wasm", codec)
-        result = compress(PHOTO, AUTO)
+    result = compress_in_the_page(monkeypatch, "mozjpeg-wasm", codec, PHOTO, AUTO)
     assert result.codec == providers.PROVIDERS["mozjpeg-wasm"].label and not result.warnings
     assert set().union(*map(tables_used, codec.settings)) == set(jpeg.WASM_AUTO_TABLES)
     assert all(s["trellis"] is jpeg.WASM_TRELLIS and s["scan_search"] is jpeg.WASM_SCAN_SEARCH
@@ -314,9 +313,7 @@ def test_the_pages_mozjpeg_takes_the_tables_and_subsampling_asked_for(monkeypatc
     codec = WasmMozjpeg()
     options = CompressOptions(quality=70, jpeg_tables="klein", jpeg_subsampling="4:4:4",
                               max_width=480)
-    with providers.browser_codecs({"mozjpeg-wasm": "ready"}):
-        as_if_in_the_page(monkeypatch, "mozjpeg-wasm", codec)
-        result = compress(PHOTO, options)
+    result = compress_in_the_page(monkeypatch, "mozjpeg-wasm", codec, PHOTO, options)
     (settings,) = codec.settings
     assert settings["tables"] == jpeg.wasm_tables("klein", 70)
     assert settings["subsampling"] == 1
@@ -348,9 +345,7 @@ def test_the_pages_webp_meets_the_target_and_carries_only_the_kept_metadata(monk
     options = CompressOptions(format="webp", quality_target=TARGET, max_width=480)
     pillow = compress(PHOTO, options)
     codec = WasmWebp()
-    with providers.browser_codecs({"jsquash-webp": "ready"}):
-        as_if_in_the_page(monkeypatch, "jsquash-webp", codec)
-        result = compress(PHOTO, options)
+    result = compress_in_the_page(monkeypatch, "jsquash-webp", codec, PHOTO, options)
     assert result.codec == providers.PROVIDERS["jsquash-webp"].label and not result.warnings
     assert len(codec.configs) > 1  # the automatic search ran on the same encoder
     assert set(codec.configs[0]) == set(webp.WASM_DEFAULTS)  # embind wants every field
@@ -380,9 +375,8 @@ def test_the_pages_webp_failing_falls_back_to_pillow(monkeypatch) -> None:
         def encode(self, *args: object) -> None:
             return None  # what libwebp's wasm encode returns when it fails
 
-    with providers.browser_codecs({"jsquash-webp": "ready"}):
-        as_if_in_the_page(monkeypatch, "jsquash-webp", Broken())
-        result = compress(PHOTO, CompressOptions(format="webp", max_width=480))
+    result = compress_in_the_page(monkeypatch, "jsquash-webp", Broken(), PHOTO,
+                                  CompressOptions(format="webp", max_width=480))
     assert result.codec == webp.LABEL and result.format == "webp"
     assert any("libwebp (wasm" in w and "Pillow encoded it instead" in w for w in result.warnings)
     Image.open(io.BytesIO(result.data)).load()
@@ -415,10 +409,9 @@ class WasmAvif:
 @pytest.mark.skipif(not avif.available(), reason="this Pillow cannot write AVIF")
 def test_the_pages_avif_meets_the_target_and_says_what_it_could_not_keep(monkeypatch) -> None:
     codec = WasmAvif()
-    with providers.browser_codecs({"jsquash-avif": "ready"}):
-        as_if_in_the_page(monkeypatch, "jsquash-avif", codec)
-        result = compress(PHOTO, CompressOptions(format="avif", quality_target=TARGET,
-                                                 keep=Keep(date_taken=True)))
+    result = compress_in_the_page(monkeypatch, "jsquash-avif", codec, PHOTO,
+                                  CompressOptions(format="avif", quality_target=TARGET,
+                                                  keep=Keep(date_taken=True)))
     assert result.format == "avif"
     assert result.codec == providers.PROVIDERS["jsquash-avif"].label
     assert len(codec.options) > 1 and set(codec.options[0]) == set(avif.WASM_DEFAULTS)
