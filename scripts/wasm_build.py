@@ -72,9 +72,19 @@ def output_dir(name: str, sdist: Path) -> Path:
     return CACHE_DIR / "wasm-build" / f"{name}-{digest.hexdigest()[:16]}"
 
 
+def sdist_file(sdist: Path, path: str) -> bytes:
+    """The file at `path` inside the sdist's top directory (a licence to ship)."""
+    with tarfile.open(sdist) as tar:
+        top = tar.getmembers()[0].name.split("/")[0]
+        f = tar.extractfile(f"{top}/{path}")
+        if f is None:
+            raise BuildRefused(f"{sdist.name} has no {path}")
+        return f.read()
+
+
 def build(name: str, sdist: Path, script: str) -> Path:
     """Compile codec `name` (its recipe in scripts/wasm/NAME/) from `sdist`; returns the
-    directory holding `script` (the glue), its .wasm and the source tree's licence files."""
+    directory holding `script` (the glue) and its .wasm."""
     out = output_dir(name, sdist)
     if (out / script).is_file():
         return out
@@ -98,8 +108,6 @@ def build(name: str, sdist: Path, script: str) -> Path:
         _run(["emcc", *MOZJPEG_LINK, f"-I{source}", f"-I{lib}", str(recipe / "encode.c"),
               str(lib / "libjpeg.a"), "--post-js", str(recipe / "post.js"),
               "--extern-post-js", str(recipe / "register.js"), "-o", str(staged / script)], work)
-        for licence in ("LICENSE.md", "README.ijg"):
-            shutil.copy2(source / licence, staged / licence)
         for stale in out.parent.glob(f"{name}-*"):  # builds from an older recipe or source
             shutil.rmtree(stale)
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -40,7 +40,7 @@ class WasmCodec:
     package: str  # npm's "@jsquash/webp@1.5.0", or for a codec built here PyPI's "pkg==1.0"
     sha256: str  # of the npm tarball (of the sdist)
     factory: str  # the glue script inside the package: "codec/enc/mozjpeg_enc.js"
-    licences: tuple[str, ...]  # files inside the package shipped beside it
+    licences: tuple[str, ...]  # files inside the package (or the sdist) shipped beside it
     kind: str = "emscripten"  # or "wasm-bindgen"
     simd: str | None = None  # the glue script of the SIMD build, if the package has one
     notices: tuple[str, ...] = ()  # licence texts from this repository the package lacks
@@ -187,6 +187,9 @@ def install(dist: Path) -> dict[str, dict[str, str]]:
             if not (built / codec.factory).is_file():
                 raise BuildRefused(f"{codec.name} is not compiled: run scripts/setup")
             shutil.copytree(built, out)
+            for licence in codec.licences:
+                (out / Path(licence).name).write_bytes(wasm_build.sdist_file(codec.tarball,
+                                                                             licence))
         else:
             out.mkdir(parents=True)
             _unpack(codec, out)
