@@ -88,7 +88,7 @@ def fetch() -> None:
                                 "--no-binary", ":all:", "-d", str(codec.tarball.parent),
                                 codec.package], check=True)
             _check(codec)
-            wasm_build.build(codec.name, codec.tarball, codec.factory)
+            wasm_build.build(codec.name, codec.tarball, codec.factory, codec.simd)
             continue
         if not codec.tarball.is_file():
             codec.tarball.parent.mkdir(parents=True, exist_ok=True)
@@ -184,7 +184,7 @@ def install(dist: Path) -> dict[str, dict[str, str]]:
         out = dist / OUT_DIR / codec.name
         if codec.built:
             built = wasm_build.output_dir(codec.name, codec.tarball)
-            if not (built / codec.factory).is_file():
+            if not all((built / script).is_file() for script in codec.scripts):
                 raise BuildRefused(f"{codec.name} is not compiled: run scripts/setup")
             shutil.copytree(built, out)
             for licence in codec.licences:

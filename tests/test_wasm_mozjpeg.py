@@ -23,10 +23,10 @@ CODEC = ROOT / "dist" / "codecs" / "mozjpeg-wasm"
 # writing file + ".jpg", or file + ".error" with the message of what it threw.
 DRIVER = r"""
 const { readFileSync, writeFileSync } = require("node:fs");
-const [dir, jobsFile] = process.argv.slice(2);
-require(dir + "/mozjpeg.js");
+const [dir, build, jobsFile] = process.argv.slice(2);
+require(`${dir}/${build}.js`);
 globalThis.localpixWasmFactories["mozjpeg-wasm"]({
-  wasmBinary: readFileSync(dir + "/mozjpeg.wasm"),
+  wasmBinary: readFileSync(`${dir}/${build}.wasm`),
 }).then((codec) => {
   for (const job of JSON.parse(readFileSync(jobsFile, "utf8"))) {
     try {
@@ -43,10 +43,19 @@ globalThis.localpixWasmFactories["mozjpeg-wasm"]({
 pytestmark = pytest.mark.skipif(not (CODEC / "mozjpeg.wasm").is_file(),
                                 reason="dist/ has no mozjpeg-wasm (scripts/build)")
 
+BUILDS = ("mozjpeg", "mozjpeg_simd")  # both ship; the worker picks the SIMD one where it validates
 
-def run(tmp_path: Path, jobs: list[tuple[Image.Image | bytes, int, int, dict]]
-        ) -> list[bytes | str]:
-    """Each (pixels, width, height, options) encoded by the wasm: JPEG bytes or the error."""
+
+@pytest.fixture(params=BUILDS)
+def build(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+def run(tmp_path: Path, jobs: list[tuple[Image.Image | bytes, int, int, dict]],
+        build: str = "mozjpeg") -> list[bytes | str]:
+    """Each (pixels, width, height, options) encoded by the wasm build `build`: JPEG bytes or
+    the error."""
+    tmp_path.mkdir(exist_ok=True)
     listed = []
     for n, (pixels, width, height, options) in enumerate(jobs):
         path = tmp_path / f"job{n}"
@@ -55,8 +64,8 @@ def run(tmp_path: Path, jobs: list[tuple[Image.Image | bytes, int, int, dict]]
                        "options": options})
     (tmp_path / "jobs.json").write_text(json.dumps(listed))
     (tmp_path / "driver.cjs").write_text(DRIVER)
-    subprocess.run(["node", str(tmp_path / "driver.cjs"), str(CODEC), str(tmp_path / "jobs.json")],
-                   check=True, timeout=300)
+    subprocess.run(["node", str(tmp_path / "driver.cjs"), str(CODEC), build,
+                    str(tmp_path / "jobs.json")], check=True, timeout=300)
     out: list[bytes | str] = []
     for job in listed:
         jpg, error = Path(job["pixels"] + ".jpg"), Path(job["pixels"] + ".error")
@@ -83,11 +92,11 @@ def pillow(image: Image.Image, tables: str, quality: int) -> bytes:
     return buf.getvalue()
 
 
-def test_it_writes_localpixs_tables_and_trellis_saves_bytes(photo, tmp_path) -> None:
+def test_it_writes_localpixs_tables_and_trellis_saves_bytes(photo, tmp_path, build) -> None:
     jobs = [(photo, *photo.size, settings(photo, name, 75)) for name in jpeg.AUTO_TABLES]
     jobs.append((photo, *photo.size, settings(photo, "psnr-hvs", 75, trellis=False)))
     jobs.append((photo, *photo.size, settings(photo, "psnr-hvs", 75, scan_search=True)))
-    hvs, steep, no_trellis, searched = run(tmp_path, jobs)
+    hvs, steep, no_trellis, searched = run(tmp_path, jobs, build)
     for data, name in ((hvs, "psnr-hvs"), (steep, "psnr-hvs-steep")):
         assert isinstance(data, bytes)
         with Image.open(io.BytesIO(data)) as im:
@@ -102,7 +111,7 @@ def test_it_writes_localpixs_tables_and_trellis_saves_bytes(photo, tmp_path) -> 
     assert len(searched) <= len(hvs)  # the scan search only ever picks a smaller layout
 
 
-def test_grey_stays_grey_and_subsampling_is_honoured(photo, tmp_path) -> None:
+def test_grey_stays_grey_and_subsampling_is_honoured(photo, tmp_path, build) -> None:
     grey = photo.convert("L")
     full = settings(photo, "psnr-hvs", 80, subsampling=1)
     half = settings(photo, "psnr-hvs", 80, subsampling=2)
@@ -110,7 +119,7 @@ def test_grey_stays_grey_and_subsampling_is_honoured(photo, tmp_path) -> None:
         (grey, *grey.size, settings(grey, "psnr-hvs", 80)),
         (photo, *photo.size, full),
         (photo, *photo.size, half),
-    ])
+    ], build)
     with Image.open(io.BytesIO(grey_out)) as im:
         assert im.mode == "L" and list(im.quantization[0]) == jpeg_tables.scaled("psnr-hvs", 80,
                                                                                   grey=True)[0]
@@ -120,16 +129,25 @@ def test_grey_stays_grey_and_subsampling_is_honoured(photo, tmp_path) -> None:
         assert im.layer[0][1:3] == (2, 1)
 
 
-def test_what_it_refuses_is_an_error_not_an_abort(photo, tmp_path) -> None:
+def test_what_it_refuses_is_an_error_not_an_abort(photo, tmp_path, build) -> None:
     ok = settings(photo, "psnr-hvs", 80)
     wrong_size, wrong_tables, too_wide, after = run(tmp_path, [
         (photo, photo.width, photo.height - 1, ok),
         (photo, *photo.size, {**ok, "tables": ok["tables"][:64]}),
         (bytes(3 * 70_000), 70_000, 1, ok),  # refused inside libjpeg: its error_exit
         (photo, *photo.size, ok),  # the module still works after those
-    ])
+    ], build)
     assert wrong_size == f"mozjpeg: {photo.width * photo.height * 3} bytes is not " \
                          f"{photo.width} x {photo.height - 1} pixels"
     assert wrong_tables == "mozjpeg: 64 table entries for 3 channels"
     assert too_wide == "mozjpeg: Maximum supported image dimension is 65500 pixels"
     assert isinstance(after, bytes) and after.startswith(b"\xff\xd8")
+
+
+def test_the_simd_build_writes_the_same_bytes(photo, tmp_path) -> None:
+    # clang vectorises only what keeps the results exact (no fast-math): same file, sooner.
+    jobs = [(photo, *photo.size, settings(photo, "psnr-hvs-steep", q)) for q in (50, 90)]
+    jobs.append((photo.convert("L"), *photo.size, settings(photo.convert("L"), "klein", 70)))
+    plain = run(tmp_path / "plain", jobs)
+    assert all(isinstance(out, bytes) for out in plain)
+    assert run(tmp_path / "simd", jobs, "mozjpeg_simd") == plain

@@ -88,8 +88,10 @@ def test_processing_a_photo_sends_nothing(
     during = [e for e in page_entries if e.time >= ready_at and not allowed(e)]
     assert not during, f"the page made requests after the engine was ready: {during}"
     codec_files = [e for e in page_entries if e.url.startswith(server + "codecs/")]
-    # The JPEG came from mozjpeg in wasm, loaded from our server.
-    assert {"mozjpeg.js", "mozjpeg.wasm"} <= {e.url.rsplit("/", 1)[1] for e in codec_files}
+    # The JPEG came from mozjpeg in wasm (its SIMD build: Chromium validates it), loaded from our
+    # server.
+    assert {"mozjpeg_simd.js", "mozjpeg_simd.wasm"} <= {e.url.rsplit("/", 1)[1]
+                                                        for e in codec_files}
     page.locator("#files details.file-report summary").first.click()
     expect(page.locator("#files .file-report")).to_contain_text(
         "Encoded by mozjpeg 5 (wasm, with localpix's tables)")
