@@ -33,7 +33,8 @@ MOZJPEG_CMAKE = ["-DBUILD_SHARED_LIBS=FALSE", "-DWITH_TURBOJPEG=FALSE", "-DPNG_S
                  # CMake's size_t probe misreads emscripten's wasm32 (it reports 9 bytes)
                  "-DSIZE_T=4", "-DHAVE_SIZE_T=TRUE"]
 MOZJPEG_EXPORTS = ["_malloc", "_free", "_encode", "_encode_free", "_encode_result",
-                   "_encode_result_length", "_encode_message"]
+                   "_encode_result_length", "_encode_message", "_decode_resized",
+                   "_decoded_free", "_decoded_pixels", "_decoded_channels", "_decoded_message"]
 MOZJPEG_LINK = ["-O3", "-sMODULARIZE=1", "-sEXPORT_NAME=localpixMozjpeg",
                 "-sALLOW_MEMORY_GROWTH=1", "-sFILESYSTEM=0", "-sDYNAMIC_EXECUTION=0",
                 "-sENVIRONMENT=web,worker,node",
@@ -113,7 +114,7 @@ def build(name: str, sdist: Path, script: str, simd_script: str | None = None) -
                   f"-DCMAKE_C_FLAGS={' '.join(flags)}"], lib)
             _run(["emmake", "make", f"-j{os.cpu_count() or 1}", "jpeg-static"], lib)
             _run(["emcc", *MOZJPEG_LINK, *flags, f"-I{source}", f"-I{lib}",
-                  str(recipe / "encode.c"), str(lib / "libjpeg.a"),
+                  *map(str, sorted(recipe.glob("*.c"))), str(lib / "libjpeg.a"),
                   "--post-js", str(recipe / "post.js"),
                   "--extern-post-js", str(recipe / "register.js"), "-o", str(staged / glue)],
                  work)

@@ -19,8 +19,9 @@ from localpix.codecs import jpeg, jpeg_tables
 ROOT = Path(__file__).resolve().parent.parent
 CODEC = ROOT / "dist" / "codecs" / "mozjpeg-wasm"
 
-# Encodes each job of a JSON list ({pixels: file, width, height, options}) with the built module,
-# writing file + ".jpg", or file + ".error" with the message of what it threw.
+# Runs each job of a JSON list with the built module: {pixels: file, width, height, options}
+# encodes, writing file + ".jpg"; {jpeg: file, options} decodes and resizes, writing file + ".raw"
+# (and ".channels"). Or file + ".error" with the message of what it threw.
 DRIVER = r"""
 const { readFileSync, writeFileSync } = require("node:fs");
 const [dir, build, jobsFile] = process.argv.slice(2);
@@ -29,12 +30,18 @@ globalThis.localpixWasmFactories["mozjpeg-wasm"]({
   wasmBinary: readFileSync(`${dir}/${build}.wasm`),
 }).then((codec) => {
   for (const job of JSON.parse(readFileSync(jobsFile, "utf8"))) {
+    const file = job.pixels || job.jpeg;
     try {
-      const out = codec.encode(new Uint8Array(readFileSync(job.pixels)), job.width, job.height,
-                               job.options);
-      writeFileSync(job.pixels + ".jpg", out);
+      if (job.jpeg) {
+        const out = codec.decodeResized(new Uint8Array(readFileSync(job.jpeg)), job.options);
+        writeFileSync(file + ".raw", out.pixels);
+        writeFileSync(file + ".channels", String(out.channels));
+      } else {
+        writeFileSync(file + ".jpg", codec.encode(new Uint8Array(readFileSync(job.pixels)),
+                                                  job.width, job.height, job.options));
+      }
     } catch (error) {
-      writeFileSync(job.pixels + ".error", String(error.message));
+      writeFileSync(file + ".error", String(error.message));
     }
   }
 });
@@ -151,3 +158,82 @@ def test_the_simd_build_writes_the_same_bytes(photo, tmp_path) -> None:
     plain = run(tmp_path / "plain", jobs)
     assert all(isinstance(out, bytes) for out in plain)
     assert run(tmp_path / "simd", jobs, "mozjpeg_simd") == plain
+
+
+def decode_resized(tmp_path: Path, jobs: list[tuple[bytes, dict]], build: str
+                   ) -> list[Image.Image | str]:
+    """Each (jpeg, options) through the build's decodeResized: the image, or the error."""
+    tmp_path.mkdir(exist_ok=True)
+    listed = []
+    for n, (data, options) in enumerate(jobs):
+        path = tmp_path / f"jpeg{n}"
+        path.write_bytes(data)
+        listed.append({"jpeg": str(path), "options": options})
+    (tmp_path / "jobs.json").write_text(json.dumps(listed))
+    (tmp_path / "driver.cjs").write_text(DRIVER)
+    subprocess.run(["node", str(tmp_path / "driver.cjs"), str(CODEC), build,
+                    str(tmp_path / "jobs.json")], check=True, timeout=300)
+    out: list[Image.Image | str] = []
+    for job in listed:
+        raw, error = Path(job["jpeg"] + ".raw"), Path(job["jpeg"] + ".error")
+        if not raw.exists():
+            out.append(error.read_text())
+            continue
+        size = (job["options"]["width"], job["options"]["height"])
+        if Path(job["jpeg"] + ".channels").read_text() == "4":
+            out.append(Image.frombytes("RGB", size, raw.read_bytes(), "raw", "RGBX"))
+        else:
+            out.append(Image.frombytes("L", size, raw.read_bytes()))
+    return out
+
+
+def as_pillow_resizes(data: bytes, size: tuple[int, int]) -> tuple[dict, Image.Image]:
+    """What the engine asks decodeResized for `size` (draft()'s scale, the size it decodes to),
+    and what native Pillow gives for it: its libjpeg-turbo, then LANCZOS."""
+    with Image.open(io.BytesIO(data)) as im:
+        full = im.size
+        im.draft(im.mode, (2 * size[0], 2 * size[1]))
+        options = {"scale": full[0] // im.size[0], "in_width": im.width, "in_height": im.height,
+                   "width": size[0], "height": size[1]}
+        return options, im.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+
+
+def jpeg_of(image: Image.Image, **save: object) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", **save)
+    return buf.getvalue()
+
+
+def test_it_decodes_and_resizes_as_native_pillow_does(tmp_path, build) -> None:
+    with Image.open(CORPUS / "large" / "jolla.jpg") as im:
+        camera = (CORPUS / "large" / "jolla.jpg").read_bytes()
+        grey = jpeg_of(im.convert("L").crop((0, 0, 1500, 1000)), quality=85)
+        progressive = jpeg_of(im.crop((0, 0, 1600, 1200)), quality=90, progressive=True,
+                              subsampling="4:4:4")
+    cases = [(camera, (2048, 1536)),  # the typical job: no DCT scaling
+             (camera, (600, 450)),  # decoded at 1/2 first
+             (grey, (512, 341)), (progressive, (1600, 300)), (progressive, (1600, 1200))]
+    asked = [as_pillow_resizes(data, size) for data, size in cases]
+    got = decode_resized(tmp_path, [(data, options) for (data, _), (options, _) in
+                                    zip(cases, asked, strict=True)], build)
+    assert asked[1][0]["scale"] == 2
+    for image, (_, expected) in zip(got, asked, strict=True):
+        assert isinstance(image, Image.Image), image
+        assert image.mode == expected.mode and image.tobytes() == expected.tobytes()
+
+
+def test_what_it_does_not_decode_is_an_error_not_an_abort(tmp_path, build) -> None:
+    with Image.open(CORPUS / "large" / "jolla.jpg") as im:
+        photo = jpeg_of(im.crop((0, 0, 800, 600)), quality=80)
+        cmyk = jpeg_of(im.crop((0, 0, 400, 300)).convert("CMYK"))
+    options, expected = as_pillow_resizes(photo, (400, 300))
+    truncated, four, wrong, after = decode_resized(tmp_path, [
+        (photo[: len(photo) // 2], options),  # libjpeg only warns: corrupt data all the same
+        (cmyk, {**options, "in_width": 400, "in_height": 300, "width": 200, "height": 150}),
+        (photo, {**options, "in_width": 801}),
+        (photo, options),  # the module still works after those
+    ], build)
+    assert truncated == "mozjpeg: Premature end of JPEG file"
+    assert four == "mozjpeg: 4 components (colour space 4) are not decoded here"
+    assert wrong == "mozjpeg: decodes to 800 x 600, not 801 x 600"
+    assert isinstance(after, Image.Image) and after.tobytes() == expected.tobytes()

@@ -562,7 +562,8 @@ async function startEngine() {
 }
 
 // ---- wasm codecs (codecs.providers' browser providers, scripts/wasm_codecs.py) ----
-// name -> {encode(pixels, width, height, options) -> Uint8Array} (Emscripten codecs) or the
+// name -> {encode(pixels, width, height, options) -> Uint8Array, and what else the module offers:
+// decode(data) (AVIF), decodeResized(jpeg, options) (mozjpeg)} (Emscripten codecs) or the
 // wasm-bindgen functions ({optimise(png, level, interlace, optimiseAlpha) -> Uint8Array}).
 self.localpixCodecs = {};
 const codecLoads = {}; // name -> Promise of "ready" | why not
@@ -624,6 +625,9 @@ async function loadCodec(info, name) {
     const codec = {
       encode: (pixels, width, height, options) => withBytes(pixels, (view) => module.encode(view, width, height, options)),
     };
+    if (module.decodeResized) { // mozjpeg: a JPEG decoded and resized in one pass
+      codec.decodeResized = (jpeg, options) => withBytes(jpeg, (view) => module.decodeResized(view, options));
+    }
     if (entry.decoder) { // the engine decodes its own samples (AVIF): ImageData, or null
       const decoderWasm = compileWasm(entry.decoder.wasm);
       importScripts(SCRIPTS.createScriptURL(entry.decoder.script));

@@ -23,6 +23,7 @@ from localpix.adapters.cli import main
 from localpix.codecs import avif, jpeg, jpeg_tables, png, providers, webp
 from localpix.errors import UnsupportedFormatError
 from localpix.options import Keep
+from localpix.pixels import prepare
 from localpix.quality import auto
 from localpix.registry import SMALLEST_OF
 
@@ -200,6 +201,10 @@ class _JsBytes:
         return self.data
 
 
+class JsException(Exception):
+    """What a JS exception raised inside a codec is in Python (pyodide.ffi.JsException)."""
+
+
 def compress_in_the_page(monkeypatch: pytest.MonkeyPatch, name: str, codec: Any, data: bytes,
                          options: CompressOptions) -> Result:
     """compress(data, options) in the browser runtime with the wasm codec `name` loaded as
@@ -208,6 +213,7 @@ def compress_in_the_page(monkeypatch: pytest.MonkeyPatch, name: str, codec: Any,
     monkeypatch.setattr(providers, "RUNTIME", "browser")
     ffi = types.ModuleType("pyodide.ffi")
     ffi.to_js = lambda value, **_: value  # type: ignore[attr-defined]
+    ffi.JsException = JsException  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "pyodide", types.ModuleType("pyodide"))
     monkeypatch.setitem(sys.modules, "pyodide.ffi", ffi)
     real = providers.module
@@ -274,11 +280,13 @@ class WasmMozjpeg:
 
     def __init__(self) -> None:
         self.settings: list[dict] = []
+        self.images: list[Image.Image] = []
 
     def encode(self, pixels: bytes, width: int, height: int, settings: dict) -> _JsBytes:
         self.settings.append(settings)
         mode = "L" if len(pixels) == width * height else "RGB"
         im = Image.frombytes(mode, (width, height), bytes(pixels))
+        self.images.append(im)
         flat = settings["tables"]
         out = io.BytesIO()
         im.save(out, "JPEG", qtables=[flat[i : i + 64] for i in range(0, len(flat), 64)],
@@ -319,6 +327,73 @@ def test_the_pages_mozjpeg_takes_the_tables_and_subsampling_asked_for(monkeypatc
     assert settings["subsampling"] == 1
     with Image.open(io.BytesIO(result.data)) as im:
         assert im.layer[0][1:3] == (1, 1)
+
+
+class WasmMozjpegDecoder(WasmMozjpeg):
+    """Also the page's mozjpeg's decodeResized(jpeg, options) (scripts/wasm/mozjpeg-wasm/
+    resize.c), made here with Pillow: what it is asked, and Pillow's pixels as the wasm returns
+    them (grey, or RGBX rows). tests/test_wasm_mozjpeg.py checks the real one gives the same."""
+
+    def __init__(self, declines: bool = False) -> None:
+        super().__init__()
+        self.declines = declines
+        self.asked: list[dict] = []
+
+    def decodeResized(self, data: bytes, options: dict) -> types.SimpleNamespace:
+        self.asked.append(options)
+        if self.declines:
+            raise JsException("mozjpeg: Premature end of JPEG file")
+        im = Image.open(io.BytesIO(bytes(data)))
+        full = im.size
+        im.draft(im.mode, (full[0] // options["scale"], full[1] // options["scale"]))
+        assert im.size == (options["in_width"], options["in_height"])
+        im = im.resize((options["width"], options["height"]), Image.Resampling.LANCZOS)
+        raw = im.tobytes() if im.mode == "L" else im.tobytes("raw", "RGBX")
+        return types.SimpleNamespace(pixels=_JsBytes(raw), channels=1 if im.mode == "L" else 4)
+
+
+def landscape(orientation: int) -> bytes:
+    return (CORPUS / "orientation" / f"Landscape_{orientation}.jpg").read_bytes()
+
+
+@pytest.mark.parametrize(("orientation", "box"), [(1, 300), (1, 150), (3, 300), (6, 200)])
+def test_the_pages_mozjpeg_decodes_and_resizes_in_one_pass(monkeypatch, orientation, box
+                                                           ) -> None:
+    data = landscape(orientation)
+    codec = WasmMozjpegDecoder()
+    options = CompressOptions(quality=80, max_width=box, max_height=box)
+    result = compress_in_the_page(monkeypatch, "mozjpeg-wasm", codec, data, options)
+    (asked,) = codec.asked
+    (given,) = codec.images  # what the page's encoder was given
+    with Image.open(io.BytesIO(data)) as im:
+        size = im.size
+        turned = size[::-1] if orientation >= 5 else size
+        target = prepare.fit(*turned, box, box)
+        assert target is not None and given.size == target
+        # asked in the file's own geometry, at the scale Pillow's draft() chose
+        source = target[::-1] if orientation >= 5 else target
+        assert (asked["width"], asked["height"]) == source
+        im.draft(im.mode, (2 * source[0], 2 * source[1]))
+        assert (asked["in_width"], asked["in_height"]) == im.size
+        assert asked["scale"] == size[0] // im.size[0]
+        # Pillow's LANCZOS, in the file's geometry, then turned upright. (The engine turns first
+        # when Pillow decodes: the passes then run in the other order, and its rounding and
+        # clipping between them can move a few pixels by a few levels.)
+        expected = prepare.upright(im.resize(source, Image.Resampling.LANCZOS, reducing_gap=3.0),
+                                   orientation)
+    assert given.tobytes() == expected.tobytes()
+    assert result.orientation_applied == (orientation != 1)
+    assert (result.after.width, result.after.height) == target
+    same_metadata_as_pillow(result.data, compress(data, options).data, "JFIF:")
+
+
+def test_a_jpeg_the_pages_decoder_declines_is_decoded_by_pillow(monkeypatch) -> None:
+    codec = WasmMozjpegDecoder(declines=True)
+    options = CompressOptions(quality=80, max_width=300)
+    data = landscape(1)
+    result = compress_in_the_page(monkeypatch, "mozjpeg-wasm", codec, data, options)
+    assert len(codec.asked) == 1 and not result.warnings
+    assert pixels(result.data) == pixels(compress(data, options).data)
 
 
 class WasmWebp:

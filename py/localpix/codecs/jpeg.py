@@ -128,6 +128,34 @@ def _wasm(lib: Any, image: Image.Image, quality: int, tables: str, opts: Compres
     return bytes(out.to_bytes())
 
 
+def decode_resized_in_page(data: bytes, image: Image.Image, size: tuple[int, int]
+                           ) -> Image.Image | None:
+    """The JPEG `data` (`image`: its header, after any draft()) decoded and resized to `size` in
+    one pass by the page's mozjpeg (scripts/wasm/mozjpeg-wasm/resize.c): Pillow's LANCZOS, pixel
+    for pixel what native Pillow gives, without Pyodide's Pillow decoding or holding the
+    full-size image. None where the page has no such decoder or it declines the file (CMYK,
+    corrupt data, ...): Pillow then decodes it as always."""
+    if image.mode not in ("RGB", "L") or not providers.browser_ready(WASM):
+        return None
+    lib = providers.module(providers.PROVIDERS[WASM])
+    if not hasattr(lib, "decodeResized"):
+        return None
+    from pyodide.ffi import JsException, to_js  # type: ignore[import-not-found]
+
+    scale = (getattr(image, "decoderconfig", ()) or (1,))[0]  # draft()'s DCT scaling
+    options = {"scale": scale, "in_width": image.width, "in_height": image.height,
+               "width": size[0], "height": size[1]}
+    try:
+        out = lib.decodeResized(data, to_js(options, dict_converter=_js_object))
+    except JsException:
+        return None
+    raw = bytes(out.pixels.to_bytes())
+    resized = (Image.frombytes("RGB", size, raw, "raw", "RGBX") if out.channels == 4
+               else Image.frombytes("L", size, raw))
+    resized.info.update(image.info)
+    return resized
+
+
 def _js_object(pairs: Any) -> Any:
     import js  # type: ignore[import-not-found]
 

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from PIL import Image
 
-from ..codecs import encoder_for
+from ..codecs import encoder_for, jpeg
 from ..errors import LocalpixError
 from ..job import Job
 from ..metadata import exif as exif_block
@@ -65,6 +65,7 @@ def compress(data: bytes, options: CompressOptions = CompressOptions()) -> Resul
         job.warnings.append("Only the first frame of the animation was kept.")
 
     target = None
+    resized = None
     if image.format in ("JPEG", "MPO") and (options.max_width or options.max_height):
         orientation = prepare.orientation(exif)
         width, height = image.size[::-1] if orientation >= 5 else image.size
@@ -75,11 +76,15 @@ def compress(data: bytes, options: CompressOptions = CompressOptions()) -> Resul
             want = (target[0] * 2, target[1] * 2)
             with pillow_errors():
                 image.draft(image.mode, want[::-1] if orientation >= 5 else want)
-    decode(image)
+            # In the page, mozjpeg can decode and resize in one pass (turned upright below).
+            resized = jpeg.decode_resized_in_page(
+                data, image, target[::-1] if orientation >= 5 else target)
+    if resized is None:
+        decode(image)
     job.exif = _kept_exif(image, data, options.keep, job)  # after decoding: PNG may put eXIf last
     # Read after decoding: Pillow turns TIFFs upright itself while loading (and drops the tag).
     orientation = prepare.orientation(prepare.read_exif(image))
-    image = prepare.upright(image, orientation)
+    image = prepare.upright(image if resized is None else resized, orientation)
     # TIFFs are turned while loading, so their tag counts as read before decoding.
     orientation_applied = orientation != 1 or prepare.orientation(exif) != 1
     image = prepare.normalise(image, job)

@@ -23,3 +23,24 @@ Module["encode"] = (pixels, width, height, options) => {
     Module["_encode_free"]();
   }
 };
+// decodeResized(jpeg, {scale, in_width, in_height, width, height}) -> {pixels, channels}: the
+// JPEG decoded at 1/scale (in_width x in_height) and resampled to width x height as Pillow's
+// LANCZOS does (resize.c): grey (1 channel) or RGBX (4) rows. Throws on what it does not decode,
+// including corrupt data libjpeg only warns about.
+Module["decodeResized"] = (jpeg, options) => {
+  const input = Module["_malloc"](jpeg.length);
+  try {
+    Module["HEAPU8"].set(jpeg, input);
+    if (!Module["_decode_resized"](input, jpeg.length, options.scale, options.in_width,
+                                   options.in_height, options.width, options.height)) {
+      throw new Error(`mozjpeg: ${Module["UTF8ToString"](Module["_decoded_message"]())}`);
+    }
+    const channels = Module["_decoded_channels"]();
+    const start = Module["_decoded_pixels"]();
+    const length = options.width * options.height * channels;
+    return { pixels: Module["HEAPU8"].slice(start, start + length), channels };
+  } finally {
+    Module["_free"](input);
+    Module["_decoded_free"]();
+  }
+};
