@@ -119,16 +119,26 @@ def _blur(planes: np.ndarray) -> np.ndarray:
     return out
 
 
-def _xyb(linear: np.ndarray) -> np.ndarray:
-    """Linear RGB planes (3, h, w) -> SSIMULACRA2's positive XYB planes."""
-    mixed = np.tensordot(_OPSIN, linear, axes=1)
+def _xyb(linear: np.ndarray, channels: tuple[int, ...] = (0, 1, 2)) -> np.ndarray:
+    """Linear RGB planes (3, h, w) -> those of SSIMULACRA2's positive XYB planes (X, Y, B =
+    0, 1, 2) listed in `channels`. X and Y need two of the three cone responses: B alone needs
+    the third (at full resolution only Y counts: one cube root in three saved)."""
+    rows = 3 if 2 in channels else 2
+    mixed = np.tensordot(_OPSIN[:rows], linear, axes=1)
     mixed += _BIAS
     np.maximum(mixed, 0, out=mixed)
     mixed = np.cbrt(mixed)
     mixed -= _CBRT_BIAS
-    x = 0.5 * (mixed[0] - mixed[1])
     y = 0.5 * (mixed[0] + mixed[1])
-    return np.stack([x * 14.0 + 0.42, y + 0.01, (mixed[2] - y) + 0.55]).astype(np.float32)
+    planes = np.empty((len(channels), *linear.shape[1:]), dtype=np.float32)
+    for plane, c in zip(planes, channels, strict=True):
+        if c == 0:
+            plane[...] = 0.5 * (mixed[0] - mixed[1]) * 14.0 + 0.42
+        elif c == 1:
+            plane[...] = y + 0.01
+        else:
+            plane[...] = (mixed[2] - y) + 0.55
+    return planes
 
 
 def _downsample(img: np.ndarray) -> np.ndarray:
@@ -178,7 +188,7 @@ class Reference:
         # per scale, for the channels that count there: XYB, its blur, the blur of its square
         self.scales: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         for scale, (ssim, _edge, need) in enumerate(self.plan):
-            x = _xyb(lin)[list(need)]
+            x = _xyb(lin, need)
             blurred = _blur(np.concatenate([x, (x * x)[_positions(need, ssim)]]))
             self.scales.append((x, blurred[: len(need)], blurred[len(need) :]))
             if scale < len(self.plan) - 1:
@@ -192,7 +202,7 @@ class Reference:
         for scale, (x1, mu1, s11) in enumerate(self.scales):
             ssim_channels, edge_channels, need = self.plan[scale]
             if need:
-                x2 = _xyb(lin)[list(need)]
+                x2 = _xyb(lin, need)
                 at = _positions(need, ssim_channels)
                 x1s, x2s = x1[at], x2[at]
                 blurred = _blur(np.concatenate([x2, x2s * x2s, x1s * x2s]))
