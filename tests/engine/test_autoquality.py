@@ -12,8 +12,10 @@ from PIL import Image, ImageOps
 
 from localpix import CompressOptions, compress
 from localpix.adapters.bridge import process
+from localpix.codecs import jpeg
 from localpix.codecs import jpeg_tables as jpegtables
 from localpix.errors import InvalidOptionsError
+from localpix.job import Job
 from localpix.options import parse_options
 from localpix.quality import auto as autoquality
 from localpix.quality import perceptual
@@ -242,3 +244,13 @@ def test_quality_target_and_tables_through_the_bridge(photo: Image.Image) -> Non
         {"mode": "compress", "options": {"format": "jpeg", "quality_target": 75}}))
     parsed = json.loads(response)
     assert parsed["ok"] and out and "Automatic quality" in parsed["note"]
+
+
+def test_the_search_tries_the_steep_tables_first_on_camera_sized_photos() -> None:
+    job = Job(CompressOptions(quality_target=80), "jpeg", None)
+    camera, web = Image.new("RGB", (3000, 2000)), Image.new("RGB", (2000, 1500))
+    assert list(jpeg.sample_encoders(camera, job)) == ["psnr-hvs-steep", "psnr-hvs"]
+    assert list(jpeg.sample_encoders(web, job)) == list(jpeg.AUTO_TABLES) == ["psnr-hvs",
+                                                                             "psnr-hvs-steep"]
+    chosen = Job(CompressOptions(quality_target=80, jpeg_tables="klein"), "jpeg", None)
+    assert list(jpeg.sample_encoders(camera, chosen)) == ["klein"]

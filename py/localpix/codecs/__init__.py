@@ -29,8 +29,9 @@ class Codec(Protocol):
         """An encoder for `image`, writing the metadata in `extra` (Pillow save parameters)."""
         ...
 
-    def sample_encoders(self, job: Job) -> dict[str, SampleEncoder]:
-        """Named variants for the automatic quality search (empty: the format is lossless)."""
+    def sample_encoders(self, image: Image.Image, job: Job) -> dict[str, SampleEncoder]:
+        """Named variants for the automatic quality search on `image`, the likeliest winner
+        first (empty: the format is lossless)."""
         ...
 
 

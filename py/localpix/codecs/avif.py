@@ -74,7 +74,7 @@ def encoder(image: Image.Image, job: Job, extra: dict[str, object]) -> Encoder:
     return encode
 
 
-def sample_encoders(job: Job) -> dict[str, SampleEncoder]:
+def sample_encoders(image: Image.Image, job: Job) -> dict[str, SampleEncoder]:
     provider = _check(job)
     if provider is not None:
         lib = providers.module(provider)

@@ -83,7 +83,7 @@ def _deflated(im: Image.Image, save: Callable[..., bytes]) -> bytes:
     return optimise(save(im, compress_level=1) if im.mode == "P" else save(im, optimize=True), im)
 
 
-def sample_encoders(job: Job) -> dict[str, SampleEncoder]:
+def sample_encoders(image: Image.Image, job: Job) -> dict[str, SampleEncoder]:
     return {}  # lossless; lossy PNG is steered by the palette size, not a quality
 
 

@@ -52,7 +52,7 @@ def encoder(image: Image.Image, job: Job, extra: dict[str, object]) -> Encoder:
     return encode
 
 
-def sample_encoders(job: Job) -> dict[str, SampleEncoder]:
+def sample_encoders(image: Image.Image, job: Job) -> dict[str, SampleEncoder]:
     if job.options.webp_lossless:
         return {}
 

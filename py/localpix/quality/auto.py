@@ -165,8 +165,8 @@ def choose_for(image: Image.Image, job: Job) -> None:
         job.warnings.append(f"Automatic quality is not available here (numpy is missing); "
                             f"used quality {job.options.quality}.")
         return
-    encoders = codec(job.out_format).sample_encoders(job)
     sample = image if image.mode in ("RGB", "L") else image.convert("RGB")
+    encoders = codec(job.out_format).sample_encoders(sample, job)
     name, quality, score = choose(sample, target, encoders)
     job.quality = quality
     job.score = round(score, 1)
