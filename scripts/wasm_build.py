@@ -34,7 +34,8 @@ MOZJPEG_CMAKE = ["-DBUILD_SHARED_LIBS=FALSE", "-DWITH_TURBOJPEG=FALSE", "-DPNG_S
                  "-DSIZE_T=4", "-DHAVE_SIZE_T=TRUE"]
 MOZJPEG_EXPORTS = ["_malloc", "_free", "_encode", "_encode_free", "_encode_result",
                    "_encode_result_length", "_encode_message", "_decode_resized",
-                   "_decoded_free", "_decoded_pixels", "_decoded_channels", "_decoded_message"]
+                   "_decoded_free", "_decoded_pixels", "_decoded_channels", "_decoded_message",
+                   "_score_reference", "_score"]
 MOZJPEG_LINK = ["-O3", "-sMODULARIZE=1", "-sEXPORT_NAME=localpixMozjpeg",
                 "-sALLOW_MEMORY_GROWTH=1", "-sFILESYSTEM=0", "-sDYNAMIC_EXECUTION=0",
                 "-sENVIRONMENT=web,worker,node",

@@ -15,13 +15,16 @@ from PIL import Image, ImageOps
 from tests.conftest import CORPUS
 
 from localpix.codecs import jpeg, jpeg_tables
+from localpix.quality import auto, perceptual
 
 ROOT = Path(__file__).resolve().parent.parent
 CODEC = ROOT / "dist" / "codecs" / "mozjpeg-wasm"
 
 # Runs each job of a JSON list with the built module: {pixels: file, width, height, options}
 # encodes, writing file + ".jpg"; {jpeg: file, options} decodes and resizes, writing file + ".raw"
-# (and ".channels"). Or file + ".error" with the message of what it threw.
+# (and ".channels"); {reference: file, width, height, weights, candidates: [file]} scores,
+# writing file + ".json" (whether the reference fit, the scores). Or file + ".error" with the
+# message of what it threw.
 DRIVER = r"""
 const { readFileSync, writeFileSync } = require("node:fs");
 const [dir, build, jobsFile] = process.argv.slice(2);
@@ -30,9 +33,14 @@ globalThis.localpixWasmFactories["mozjpeg-wasm"]({
   wasmBinary: readFileSync(`${dir}/${build}.wasm`),
 }).then((codec) => {
   for (const job of JSON.parse(readFileSync(jobsFile, "utf8"))) {
-    const file = job.pixels || job.jpeg;
+    const file = job.pixels || job.jpeg || job.reference;
     try {
-      if (job.jpeg) {
+      if (job.reference) {
+        const fits = codec.scoreReference(new Uint8Array(readFileSync(job.reference)), job.width,
+                                          job.height, job.weights);
+        const scores = job.candidates.map((c) => codec.score(new Uint8Array(readFileSync(c))));
+        writeFileSync(file + ".json", JSON.stringify({ fits, scores }));
+      } else if (job.jpeg) {
         const out = codec.decodeResized(new Uint8Array(readFileSync(job.jpeg)), job.options);
         writeFileSync(file + ".raw", out.pixels);
         writeFileSync(file + ".channels", String(out.channels));
@@ -237,3 +245,51 @@ def test_what_it_does_not_decode_is_an_error_not_an_abort(tmp_path, build) -> No
     assert four == "mozjpeg: 4 components (colour space 4) are not decoded here"
     assert wrong == "mozjpeg: decodes to 800 x 600, not 801 x 600"
     assert isinstance(after, Image.Image) and after.tobytes() == expected.tobytes()
+
+
+def scores(tmp_path: Path, reference: Image.Image, candidates: list[Image.Image], build: str
+           ) -> dict | str:
+    """The build's SSIMULACRA2 of each candidate against `reference` (score.c)."""
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / "reference").write_bytes(reference.tobytes())
+    for n, candidate in enumerate(candidates):
+        (tmp_path / f"candidate{n}").write_bytes(candidate.tobytes())
+    job = {"reference": str(tmp_path / "reference"), "width": reference.width,
+           "height": reference.height, "weights": [float(w) for w in perceptual._WEIGHTS],
+           "candidates": [str(tmp_path / f"candidate{n}") for n in range(len(candidates))]}
+    (tmp_path / "jobs.json").write_text(json.dumps([job]))
+    (tmp_path / "driver.cjs").write_text(DRIVER)
+    subprocess.run(["node", str(tmp_path / "driver.cjs"), str(CODEC), build,
+                    str(tmp_path / "jobs.json")], check=True, timeout=300)
+    done = tmp_path / "reference.json"
+    return json.loads(done.read_text()) if done.exists() else \
+        (tmp_path / "reference.error").read_text()
+
+
+def jpeg_round_trip(image: Image.Image, quality: int) -> Image.Image:
+    with Image.open(io.BytesIO(jpeg_of(image, quality=quality))) as im:
+        return im.convert("RGB")
+
+
+@pytest.mark.parametrize("size", [(384, 384), (101, 77), (12, 35), (9, 8)])
+def test_its_ssimulacra2_is_the_engines(tmp_path, build, size) -> None:
+    # The search's mosaic of a camera photo, and images too small for all six scales.
+    with Image.open(CORPUS / "large" / "HMD_Nokia_8.3_5G.jpg") as im:
+        sample = auto.mosaic(im.convert("RGB")).crop((0, 0, *size))
+    candidates = [jpeg_round_trip(sample, q) for q in (15, 40, 70, 90)] + [sample]
+    got = scores(tmp_path, sample, candidates, build)
+    assert isinstance(got, dict) and got["fits"], got
+    reference = perceptual.Reference(sample)
+    expected = [reference.score(c) for c in candidates]
+    assert got["scores"][-1] == 100.0  # the reference itself
+    # float32 throughout, as numpy; native numpy's BLAS mixes the colours with fused
+    # multiply-adds, which round otherwise: on small crops of flat sky that moves a score by
+    # up to ~0.1, on a whole mosaic by < 0.01.
+    tolerance = 0.01 if size == (384, 384) else 0.2
+    assert max(abs(a - b) for a, b in zip(got["scores"], expected, strict=True)) < tolerance
+
+
+def test_a_candidate_of_another_size_is_an_error(tmp_path, build) -> None:
+    sample = Image.new("RGB", (64, 48), (120, 30, 200))
+    got = scores(tmp_path, sample, [sample.crop((0, 0, 64, 47))], build)
+    assert got == "mozjpeg: 9024 bytes is not the reference's 64 x 48 RGB pixels"

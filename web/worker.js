@@ -563,8 +563,9 @@ async function startEngine() {
 
 // ---- wasm codecs (codecs.providers' browser providers, scripts/wasm_codecs.py) ----
 // name -> {encode(pixels, width, height, options) -> Uint8Array, and what else the module offers:
-// decode(data) (AVIF), decodeResized(jpeg, options) (mozjpeg)} (Emscripten codecs) or the
-// wasm-bindgen functions ({optimise(png, level, interlace, optimiseAlpha) -> Uint8Array}).
+// decode(data) (AVIF), decodeResized(jpeg, options), scoreReference and score (mozjpeg)}
+// (Emscripten codecs) or the wasm-bindgen functions ({optimise(png, level, interlace,
+// optimiseAlpha) -> Uint8Array}).
 self.localpixCodecs = {};
 const codecLoads = {}; // name -> Promise of "ready" | why not
 
@@ -627,6 +628,10 @@ async function loadCodec(info, name) {
     };
     if (module.decodeResized) { // mozjpeg: a JPEG decoded and resized in one pass
       codec.decodeResized = (jpeg, options) => withBytes(jpeg, (view) => module.decodeResized(view, options));
+    }
+    if (module.scoreReference) { // mozjpeg: SSIMULACRA2 for the automatic search
+      codec.scoreReference = (rgb, width, height, weights) => withBytes(rgb, (view) => module.scoreReference(view, width, height, weights));
+      codec.score = (rgb) => withBytes(rgb, (view) => module.score(view));
     }
     if (entry.decoder) { // the engine decodes its own samples (AVIF): ImageData, or null
       const decoderWasm = compileWasm(entry.decoder.wasm);

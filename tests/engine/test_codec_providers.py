@@ -24,7 +24,7 @@ from localpix.codecs import avif, jpeg, jpeg_tables, png, providers, webp
 from localpix.errors import UnsupportedFormatError
 from localpix.options import Keep
 from localpix.pixels import prepare
-from localpix.quality import auto
+from localpix.quality import auto, perceptual
 from localpix.registry import SMALLEST_OF
 
 from .metadata_helpers import exiftool_many, leftover
@@ -350,6 +350,44 @@ class WasmMozjpegDecoder(WasmMozjpeg):
         im = im.resize((options["width"], options["height"]), Image.Resampling.LANCZOS)
         raw = im.tobytes() if im.mode == "L" else im.tobytes("raw", "RGBX")
         return types.SimpleNamespace(pixels=_JsBytes(raw), channels=1 if im.mode == "L" else 4)
+
+
+class WasmMozjpegScorer(WasmMozjpeg):
+    """Also the page's mozjpeg's scoreReference(rgb, width, height, weights) and score(rgb)
+    (scripts/wasm/mozjpeg-wasm/score.c), made here with perceptual.Reference: what the search
+    asks of them. tests/test_wasm_mozjpeg.py checks the real ones score as the engine does."""
+
+    def __init__(self, fits: bool = True) -> None:
+        super().__init__()
+        self.fits = fits
+        self.references: list[tuple[int, int]] = []
+        self.scored = 0
+
+    def scoreReference(self, rgb: bytes, width: int, height: int, weights: list) -> bool:
+        assert weights == [float(w) for w in perceptual._WEIGHTS]
+        self.references.append((width, height))
+        self.reference = perceptual.Reference(Image.frombytes("RGB", (width, height), rgb))
+        return self.fits
+
+    def score(self, rgb: bytes) -> float:
+        self.scored += 1
+        return self.reference.score(Image.frombytes("RGB", self.reference_size, rgb))
+
+    @property
+    def reference_size(self) -> tuple[int, int]:
+        return self.references[-1]
+
+
+@needs_numpy
+@pytest.mark.parametrize("fits", [True, False])
+def test_the_pages_search_scores_with_the_pages_ssimulacra2(monkeypatch, fits) -> None:
+    codec = WasmMozjpegScorer(fits)
+    result = compress_in_the_page(monkeypatch, "mozjpeg-wasm", codec, PHOTO, AUTO)
+    # one reference, the search's mosaic; scored there, or by numpy when it did not fit
+    assert codec.references == [auto.mosaic(Image.open(io.BytesIO(PHOTO))).size]
+    assert (codec.scored > 2) if fits else (codec.scored == 0)
+    assert pixels(result.data) == pixels(compress(PHOTO, AUTO).data)
+    assert result.score is not None and result.score >= TARGET
 
 
 def landscape(orientation: int) -> bytes:

@@ -120,10 +120,10 @@ def choose(image: Image.Image, target: float,
            start: int | None = None) -> tuple[str, int, float]:
     """For each named encoder (image, quality) -> bytes, the lowest quality meeting `target` on
     the mosaic; returns (name, quality, mosaic score) of the one giving the fewest bytes there."""
-    from .perceptual import Reference
+    from .perceptual import reference as prepared
 
     sample = mosaic(image)
-    reference = Reference(sample.convert("RGB"))
+    reference = prepared(sample.convert("RGB"))
     best: tuple[int, str, int, float] | None = None
     for name, encode in encoders.items():
         outputs: dict[int, bytes] = {}

@@ -14,6 +14,7 @@ Scores: 100 = identical; ~90 = indistinguishable side by side at 1:1; ~80 = very
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -229,6 +230,43 @@ class Reference:
         total = (2.326765642916932 * total - 0.020884521182843837 * total**2
                  + 6.248496625763138e-05 * total**3)  # fmt: skip
         return float(100.0 - 10.0 * total**0.6276336467831387) if total > 0 else 100.0
+
+
+class PageReference:
+    """`Reference`'s score computed by the page's mozjpeg module (scripts/wasm/mozjpeg-wasm/
+    score.c, the same steps in C, vectorised in its SIMD build): a 384 x 384 mosaic in ~10 ms
+    against ~41 ms for numpy in Pyodide; scores agree to < 0.01. The module holds one reference
+    at a time: the latest made."""
+
+    def __init__(self, lib: Any, image: Image.Image) -> None:
+        from pyodide.ffi import to_js  # type: ignore[import-not-found]
+
+        rgb = image.convert("RGB")
+        self.lib, self.size = lib, rgb.size
+        if not lib.scoreReference(rgb.tobytes(), rgb.width, rgb.height,
+                                  to_js([float(w) for w in _WEIGHTS])):
+            raise MemoryError("the page's SSIMULACRA2 ran out of memory")
+
+    def score(self, candidate: Image.Image) -> float:
+        rgb = candidate.convert("RGB")
+        if rgb.size != self.size:
+            raise ValueError("the candidate differs in size from the reference")
+        return float(self.lib.score(rgb.tobytes()))
+
+
+def reference(image: Image.Image) -> Reference | PageReference:
+    """A prepared `image` to score candidates against: in the page the compiled one, where the
+    job loaded the mozjpeg module (and it has the memory), else numpy's."""
+    from ..codecs import jpeg, providers
+
+    if providers.browser_ready(jpeg.WASM):
+        lib = providers.module(providers.PROVIDERS[jpeg.WASM])
+        if hasattr(lib, "scoreReference"):
+            try:
+                return PageReference(lib, image)
+            except MemoryError:
+                pass
+    return Reference(image)
 
 
 def _positions(channels: tuple[int, ...], subset: tuple[int, ...]) -> list[int]:

@@ -44,3 +44,37 @@ Module["decodeResized"] = (jpeg, options) => {
     Module["_decoded_free"]();
   }
 };
+// scoreReference(rgb, width, height, weights) -> whether it fit in memory; then score(rgb) ->
+// SSIMULACRA2 of same-sized RGB rows against it (score.c; weights: perceptual.py's table).
+let scoring = null; // the reference's [width, height], once scoreReference has made one
+Module["scoreReference"] = (rgb, width, height, weights) => {
+  if (rgb.length !== width * height * 3) throw new Error(`mozjpeg: ${rgb.length} bytes is not ${width} x ${height} RGB pixels`);
+  const pixels = Module["_malloc"](rgb.length);
+  const table = Module["_malloc"](weights.length * 8);
+  try {
+    Module["HEAPU8"].set(rgb, pixels);
+    Module["HEAPF64"].set(weights, table >> 3);
+    const fits = Module["_score_reference"](pixels, width, height, table) === 1;
+    scoring = fits ? [width, height] : null;
+    return fits;
+  } finally {
+    Module["_free"](pixels);
+    Module["_free"](table);
+  }
+};
+Module["score"] = (rgb) => {
+  if (!scoring) throw new Error("mozjpeg: no reference to score against");
+  // (no destructuring: Emscripten 3.1.6's JS optimiser drops it)
+  const width = scoring[0];
+  const height = scoring[1];
+  if (rgb.length !== width * height * 3) throw new Error(`mozjpeg: ${rgb.length} bytes is not the reference's ${width} x ${height} RGB pixels`);
+  const pixels = Module["_malloc"](rgb.length);
+  try {
+    Module["HEAPU8"].set(rgb, pixels);
+    const score = Module["_score"](pixels);
+    if (score <= -1000) throw new Error("mozjpeg: out of memory while scoring");
+    return score;
+  } finally {
+    Module["_free"](pixels);
+  }
+};
