@@ -5,8 +5,9 @@ copied into dist/codecs/NAME/ by scripts/build like the npm codecs.
 mozjpeg is the one so far: Squoosh's build (@jsquash/jpeg) encodes only with mozjpeg's table
 presets, and the engine needs its own tables under mozjpeg's trellis quantisation. No npm package
 offers that; PyPI's mozjpeg-lossless-optimization bundles mozjpeg's source tree in its sdist.
-What localpix adds to it is in scripts/wasm/NAME/: a C entry point, the JS interface the worker
-calls (--post-js) and the line registering the factory (--extern-post-js).
+What localpix adds to it is in scripts/wasm/NAME/: C entry points (every .c file there), the JS
+interface the worker calls (--post-js) and the line registering the factory (--extern-post-js).
+Each codec is built twice: plain, and with wasm SIMD for the browsers that validate it.
 Standard library only, like runtime.py.
 """
 

@@ -271,7 +271,7 @@ def jpeg_round_trip(image: Image.Image, quality: int) -> Image.Image:
         return im.convert("RGB")
 
 
-@pytest.mark.parametrize("size", [(384, 384), (101, 77), (12, 35), (9, 8)])
+@pytest.mark.parametrize("size", [(384, 384), (101, 77), (12, 35), (9, 8), (5, 7)])
 def test_its_ssimulacra2_is_the_engines(tmp_path, build, size) -> None:
     # The search's mosaic of a camera photo, and images too small for all six scales.
     with Image.open(CORPUS / "large" / "HMD_Nokia_8.3_5G.jpg") as im:

@@ -1,7 +1,7 @@
-// Appended inside the Emscripten module (--post-js): the interface web/worker.js gives every
-// codec, encode(pixels, width, height, options) -> Uint8Array, over encode.c's C functions.
-// pixels: grey or RGB rows; options: {tables (128 numbers: luma, chroma; 64 for grey),
-// subsampling (1 | 2 | 4), trellis, scan_search}. Throws on what mozjpeg refuses.
+// Appended inside the Emscripten module (--post-js): the JS interface over the C functions.
+// encode(pixels, width, height, options) -> Uint8Array, which web/worker.js gives every codec
+// (encode.c): pixels: grey or RGB rows; options: {tables (128 numbers: luma, chroma; 64 for
+// grey), subsampling (1 | 2 | 4), trellis, scan_search}. Throws on what mozjpeg refuses.
 Module["encode"] = (pixels, width, height, options) => {
   const channels = pixels.length / (width * height);
   if (channels !== 1 && channels !== 3) throw new Error(`mozjpeg: ${pixels.length} bytes is not ${width} x ${height} pixels`);

@@ -1,11 +1,11 @@
 /* SSIMULACRA2 for the page's automatic quality search: py/localpix/quality/perceptual.py in C.
  *
  * The search scores 6-12 candidates of one 384 x 384 mosaic per photo; numpy in Pyodide takes
- * ~40 ms a score, this ~5 (the SIMD build vectorises the loops). The computation is the Python
- * module's, step for step and in float32 like it: sRGB -> linear -> XYB, six scales of SSIM and
- * edge maps under an 11-tap Gaussian (zeros beyond the top and bottom, mirrored left and right),
- * libjxl's weights (given by the engine, the table's one copy) and its final mapping; terms
- * whose weight is negligible are skipped as there. Scores agree with the Python to ~1e-4. */
+ * ~41 ms a score, this ~10 (SIMD build; ~17 plain). The computation is the Python module's, step
+ * for step and in float32 like it: sRGB -> linear -> XYB, six scales of SSIM and edge maps under
+ * an 11-tap Gaussian (zeros beyond the top and bottom, mirrored left and right), libjxl's
+ * weights (given by the engine, the table's one copy) and its final mapping; terms whose weight
+ * is negligible are skipped as there. Scores agree with the Python's to < 0.01 on mosaics. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,7 +31,7 @@ struct scale {
   float *x[3], *mu[3], *sq[3];
 };
 static struct scale ref[SCALES];
-static int scales;
+static int scales, prepared, ref_w, ref_h;  /* under 8 x 8 no scales: it scores 100, as there */
 static double weights[3 * SCALES * 2 * 3];
 
 static void init_tables(void) {
@@ -149,7 +149,7 @@ static void free_reference(void) {
     }
   }
   memset(ref, 0, sizeof ref);
-  scales = 0;
+  scales = prepared = 0;
 }
 
 /* Prepare the reference (rows of RGB); `table` is the engine's weight table (108 values).
@@ -165,6 +165,8 @@ int score_reference(const uint8_t *rgb, int w, int h, const double *table) {
     hh = (hh + 1) / 2;
   }
   memcpy(weights, table, sizeof(double) * scales * 18);
+  ref_w = w;
+  ref_h = h;
   lin[0] = malloc(n * sizeof(float));
   lin[1] = malloc(n * sizeof(float));
   lin[2] = malloc(n * sizeof(float));
@@ -183,9 +185,9 @@ int score_reference(const uint8_t *rgb, int w, int h, const double *table) {
       if (sc->need[c]) {
         sc->x[c] = malloc((size_t)w * h * sizeof(float));
         sc->mu[c] = malloc((size_t)w * h * sizeof(float));
-        sc->sq[c] = malloc((size_t)w * h * sizeof(float));
-        if (!sc->x[c] || !sc->mu[c] || !sc->sq[c]) ok = 0;
+        if (!sc->x[c] || !sc->mu[c]) ok = 0;
       }
+      if (sc->ssim[c] && !(sc->sq[c] = malloc((size_t)w * h * sizeof(float)))) ok = 0;
     }
     if (!ok) break;
     xyb(lin, sc->x, sc->need, (size_t)w * h);
@@ -205,6 +207,7 @@ int score_reference(const uint8_t *rgb, int w, int h, const double *table) {
   free(lin[2]);
   free(tmp);
   if (!ok) free_reference();
+  prepared = ok;
   return ok;
 }
 
@@ -228,14 +231,14 @@ double score(const uint8_t *rgb) {
   float *lin[3], *x[3], *mu, *s22, *s12, *tmp;
   double total = 0;
   int ok = 1;
-  if (!scales) return -1000;
+  if (!prepared) return -1000;
   for (int i = 0; i < PLANES; i++) {
-    buf[i] = malloc((size_t)ref[0].w * ref[0].h * sizeof(float));
+    buf[i] = malloc(((size_t)ref_w * ref_h + 1) * sizeof(float));
     ok = ok && buf[i];
   }
   lin[0] = buf[0], lin[1] = buf[1], lin[2] = buf[2], x[0] = buf[3], x[1] = buf[4];
   x[2] = buf[5], mu = buf[6], s22 = buf[7], s12 = buf[8], tmp = buf[9];
-  if (ok) to_linear(rgb, lin, (size_t)ref[0].w * ref[0].h);
+  if (ok) to_linear(rgb, lin, (size_t)ref_w * ref_h);
   for (int s = 0; ok && s < scales; s++) {
     const struct scale *sc = &ref[s];
     size_t m = (size_t)sc->w * sc->h;
