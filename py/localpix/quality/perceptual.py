@@ -5,7 +5,9 @@ browser): sRGB -> linear -> XYB, six scales of SSIM and edge-difference maps wit
 Gaussian (11 taps, zero padding vertically and mirrored edges horizontally, as that package), and
 libjxl's weights and final mapping. float32 throughout, and the reference's half is computed once
 per image (`Reference`), so scoring many candidates against one original is cheap. Maps whose
-weights are negligible are not computed (`_plan`): scores move by < 0.001 on the corpus.
+weights are negligible are not computed (`_plan`): scores move by < 0.001 on the corpus. In the
+page, where the job loaded the mozjpeg module, `reference()` hands out its compiled copy of this
+computation (`PageReference`, scripts/wasm/mozjpeg-wasm/score.c), 4x faster than numpy there.
 
 Scores: 100 = identical; ~90 = indistinguishable side by side at 1:1; ~80 = very high quality
 (not noticeable at normal viewing distance); ~70 = high quality; ~50 = medium.
