@@ -66,6 +66,14 @@ def build(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+def drive(tmp_path: Path, jobs: list[dict], build: str) -> None:
+    """DRIVER runs `jobs` with the build `build`; each leaves its output files."""
+    (tmp_path / "jobs.json").write_text(json.dumps(jobs))
+    (tmp_path / "driver.cjs").write_text(DRIVER)
+    subprocess.run(["node", str(tmp_path / "driver.cjs"), str(CODEC), build,
+                    str(tmp_path / "jobs.json")], check=True, timeout=300)
+
+
 def run(tmp_path: Path, jobs: list[tuple[Image.Image | bytes, int, int, dict]],
         build: str = "mozjpeg") -> list[bytes | str]:
     """Each (pixels, width, height, options) encoded by the wasm build `build`: JPEG bytes or
@@ -77,10 +85,7 @@ def run(tmp_path: Path, jobs: list[tuple[Image.Image | bytes, int, int, dict]],
         path.write_bytes(pixels.tobytes() if isinstance(pixels, Image.Image) else pixels)
         listed.append({"pixels": str(path), "width": width, "height": height,
                        "options": options})
-    (tmp_path / "jobs.json").write_text(json.dumps(listed))
-    (tmp_path / "driver.cjs").write_text(DRIVER)
-    subprocess.run(["node", str(tmp_path / "driver.cjs"), str(CODEC), build,
-                    str(tmp_path / "jobs.json")], check=True, timeout=300)
+    drive(tmp_path, listed, build)
     out: list[bytes | str] = []
     for job in listed:
         jpg, error = Path(job["pixels"] + ".jpg"), Path(job["pixels"] + ".error")
@@ -177,10 +182,7 @@ def decode_resized(tmp_path: Path, jobs: list[tuple[bytes, dict]], build: str
         path = tmp_path / f"jpeg{n}"
         path.write_bytes(data)
         listed.append({"jpeg": str(path), "options": options})
-    (tmp_path / "jobs.json").write_text(json.dumps(listed))
-    (tmp_path / "driver.cjs").write_text(DRIVER)
-    subprocess.run(["node", str(tmp_path / "driver.cjs"), str(CODEC), build,
-                    str(tmp_path / "jobs.json")], check=True, timeout=300)
+    drive(tmp_path, listed, build)
     out: list[Image.Image | str] = []
     for job in listed:
         raw, error = Path(job["jpeg"] + ".raw"), Path(job["jpeg"] + ".error")
@@ -257,10 +259,7 @@ def scores(tmp_path: Path, reference: Image.Image, candidates: list[Image.Image]
     job = {"reference": str(tmp_path / "reference"), "width": reference.width,
            "height": reference.height, "weights": [float(w) for w in perceptual._WEIGHTS],
            "candidates": [str(tmp_path / f"candidate{n}") for n in range(len(candidates))]}
-    (tmp_path / "jobs.json").write_text(json.dumps([job]))
-    (tmp_path / "driver.cjs").write_text(DRIVER)
-    subprocess.run(["node", str(tmp_path / "driver.cjs"), str(CODEC), build,
-                    str(tmp_path / "jobs.json")], check=True, timeout=300)
+    drive(tmp_path, [job], build)
     done = tmp_path / "reference.json"
     return json.loads(done.read_text()) if done.exists() else \
         (tmp_path / "reference.error").read_text()

@@ -302,7 +302,8 @@ int decode_resized(const uint8_t *data, unsigned long size, int scale, int in_wi
   out_bytes = (size_t)out_width * channels;
   row = malloc(in_bytes);
   band = malloc(out_bytes * (last - first));
-  if (!row || !band) {
+  if (need_v) pixels = malloc(out_bytes * out_height);  /* else the band is the result */
+  if (!row || !band || (need_v && !pixels)) {
     snprintf(message, sizeof message, "out of memory");
     longjmp(err.jump, 1);
   }
@@ -321,19 +322,10 @@ int decode_resized(const uint8_t *data, unsigned long size, int scale, int in_wi
   if (err.pub.num_warnings) longjmp(err.jump, 1);
   jpeg_destroy_decompress(&d);
   if (need_v) {
-    pixels = malloc(out_bytes * out_height);
-    if (!pixels) {
-      snprintf(message, sizeof message, "out of memory");
-      kernel_free(&across);
-      kernel_free(&down);
-      free(row);
-      free(band);
-      return 0;
-    }
     vertical(band, pixels, out_height, out_bytes, channels, &down);
     free(band);
   } else {
-    pixels = band;  /* all rows, horizontally resampled: the result */
+    pixels = band;  /* all rows, horizontally resampled */
   }
   kernel_free(&across);
   kernel_free(&down);
